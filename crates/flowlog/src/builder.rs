@@ -1,0 +1,485 @@
+//! Columnar assembly of flow records: one record is validated in full, then appended to Arrow
+//! builders, so a bad record never leaves half a row behind.
+//!
+//! Columns are created lazily and padded with nulls, so a stream whose format changes mid-way
+//! (concatenated S3 objects with different headers) still yields rectangular batches.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, Int32Builder, Int64Builder, RecordBatch, StringBuilder, StringDictionaryBuilder,
+    TimestampMillisecondArray, new_null_array,
+};
+use arrow::datatypes::Int32Type;
+use flowwatch_core::time::normalise_epoch_seconds;
+use flowwatch_core::{FIELDS, FieldId, FieldType, LogFormat, Slot};
+
+use crate::schema::{self, FIELD_OFFSET};
+
+/// One value as a source presents it.
+#[derive(Clone, Copy, Debug)]
+pub enum Cell<'a> {
+    /// `-`, a Parquet null, or an absent JSON value.
+    Null,
+    Str(&'a str),
+    Int(i64),
+}
+
+/// Where each slot of a format lands.
+#[derive(Clone, Debug)]
+enum Target {
+    Known(FieldId),
+    Extra(usize),
+}
+
+/// A format compiled against a builder.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    format: LogFormat,
+    header: String,
+    targets: Vec<Target>,
+    has_account: bool,
+    has_region: bool,
+    interface_slot: Option<usize>,
+}
+
+impl Plan {
+    pub fn format(&self) -> &LogFormat {
+        &self.format
+    }
+
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+}
+
+/// Per-record context that does not come from the record's own fields.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RecordMeta<'a> {
+    /// The delivery's event time (CloudWatch event `timestamp`, export-line time), in ms.
+    pub event_time_ms: Option<i64>,
+    /// The CloudWatch log stream the record came from.
+    pub stream: Option<&'a str>,
+    /// Whether the caller's original text equals the text rebuilt from the cells.
+    pub text_is_canonical: bool,
+    /// The original text, stored when it cannot be rebuilt.
+    pub original: Option<&'a str>,
+}
+
+/// Values that apply to every record of a source.
+#[derive(Clone, Debug, Default)]
+pub struct SourceDefaults {
+    /// Account and region from the S3 key, used when the format lacks them.
+    pub account: Option<String>,
+    pub region: Option<String>,
+    /// A time for records that carry neither `start` nor an event time (the S3 key's date).
+    pub fallback_time_ms: Option<i64>,
+    /// The log stream when the source names it (a CloudWatch export's `<stream>/000000.gz`).
+    pub stream: Option<String>,
+}
+
+enum Data {
+    I32(Int32Builder),
+    I64(Int64Builder),
+    Str(StringBuilder),
+}
+
+struct Column {
+    data: Option<Data>,
+    len: usize,
+}
+
+impl Column {
+    const fn empty() -> Column {
+        Column { data: None, len: 0 }
+    }
+
+    fn data(&mut self, ty: FieldType, row: usize, cap: usize) -> &mut Data {
+        let data = self.data.get_or_insert_with(|| match ty {
+            FieldType::Int32 { .. } => Data::I32(Int32Builder::with_capacity(cap)),
+            FieldType::Int64 => Data::I64(Int64Builder::with_capacity(cap)),
+            _ => Data::Str(StringBuilder::with_capacity(cap, cap * 16)),
+        });
+        if self.len < row {
+            let missing = row - self.len;
+            match data {
+                Data::I32(b) => b.append_nulls(missing),
+                Data::I64(b) => b.append_nulls(missing),
+                Data::Str(b) => (0..missing).for_each(|_| b.append_null()),
+            }
+        }
+        self.len = row + 1;
+        data
+    }
+
+    fn finish(&mut self, ty: &arrow::datatypes::DataType, rows: usize) -> ArrayRef {
+        let Some(data) = self.data.as_mut() else {
+            return new_null_array(ty, rows);
+        };
+        let missing = rows - self.len;
+        self.len = 0;
+        match data {
+            Data::I32(b) => {
+                b.append_nulls(missing);
+                Arc::new(b.finish())
+            }
+            Data::I64(b) => {
+                b.append_nulls(missing);
+                Arc::new(b.finish())
+            }
+            Data::Str(b) => {
+                (0..missing).for_each(|_| b.append_null());
+                Arc::new(b.finish())
+            }
+        }
+    }
+}
+
+/// A validated but not yet appended value. Strings are not copied: `Str` means "the cell at
+/// the same position", which the caller still holds.
+#[derive(Clone, Copy)]
+enum Parsed {
+    Null,
+    Int(i64),
+    Str,
+}
+
+/// Accumulates validated records into Arrow record batches of the flow schema.
+pub struct RecordBuilder {
+    rows: usize,
+    capacity: usize,
+    ingestion_time_ms: i64,
+    timestamp: Vec<i64>,
+    fields: Vec<Column>,
+    stream: StringDictionaryBuilder<Int32Type>,
+    format: StringDictionaryBuilder<Int32Type>,
+    message: StringBuilder,
+    extra_names: Vec<String>,
+    extras: Vec<Column>,
+    parsed: Vec<Parsed>,
+    scratch: String,
+}
+
+impl RecordBuilder {
+    pub fn new(capacity: usize, ingestion_time_ms: i64) -> RecordBuilder {
+        RecordBuilder {
+            rows: 0,
+            capacity,
+            ingestion_time_ms,
+            timestamp: Vec::with_capacity(capacity),
+            fields: (0..FIELDS.len()).map(|_| Column::empty()).collect(),
+            stream: StringDictionaryBuilder::new(),
+            format: StringDictionaryBuilder::new(),
+            message: StringBuilder::new(),
+            extra_names: Vec::new(),
+            extras: Vec::new(),
+            parsed: Vec::new(),
+            scratch: String::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Compile a format: unknown fields get (or reuse) an extra column.
+    pub fn plan(&mut self, format: &LogFormat) -> Plan {
+        let targets = format
+            .slots()
+            .iter()
+            .map(|slot| match slot {
+                Slot::Known(id) => Target::Known(*id),
+                Slot::Unknown(_) => {
+                    let column = slot.column();
+                    let idx = match self.extra_names.iter().position(|n| *n == column) {
+                        Some(i) => i,
+                        None => {
+                            self.extra_names.push(column);
+                            self.extras.push(Column::empty());
+                            self.extras.len() - 1
+                        }
+                    };
+                    Target::Extra(idx)
+                }
+            })
+            .collect();
+        Plan {
+            header: format.header(),
+            targets,
+            has_account: format.contains(FieldId::AccountId),
+            has_region: format.contains(FieldId::Region),
+            interface_slot: format
+                .slots()
+                .iter()
+                .position(|s| *s == Slot::Known(FieldId::InterfaceId)),
+            format: format.clone(),
+        }
+    }
+
+    /// Validate one record and append it, or say why it was refused (nothing is appended then).
+    /// `cells` must have exactly `plan.len()` entries.
+    pub fn push(
+        &mut self,
+        plan: &Plan,
+        cells: &[Cell<'_>],
+        meta: &RecordMeta<'_>,
+        defaults: &SourceDefaults,
+    ) -> Result<(), String> {
+        if cells.len() != plan.targets.len() {
+            return Err(format!(
+                "expected {} fields ({}), found {}",
+                plan.targets.len(),
+                describe_format(&plan.format),
+                cells.len()
+            ));
+        }
+        // Validate everything first; nothing is appended unless every value is good.
+        let mut parsed = std::mem::take(&mut self.parsed);
+        parsed.clear();
+        let mut canonical = meta.text_is_canonical;
+        let mut start = None;
+        for (i, (target, cell)) in plan.targets.iter().zip(cells).enumerate() {
+            let p = match target {
+                Target::Known(id) => match validate(*id, *cell) {
+                    Ok(Parsed::Int(v)) if matches!(id, FieldId::Start | FieldId::End) => {
+                        let (secs, rewritten) = normalise_epoch_seconds(v);
+                        canonical &= !rewritten;
+                        if *id == FieldId::Start {
+                            start = Some(secs);
+                        }
+                        Parsed::Int(secs)
+                    }
+                    Ok(p) => {
+                        // `0080` reads as 80 but would be rebuilt as `80`: keep the original.
+                        if let (Parsed::Int(_), Cell::Str(s)) = (p, cell) {
+                            canonical &= s.len() == 1 || !s.starts_with('0');
+                        }
+                        p
+                    }
+                    Err(e) => {
+                        self.parsed = parsed;
+                        return Err(format!("field {} ({}): {e}", i + 1, id.name()));
+                    }
+                },
+                Target::Extra(_) => match *cell {
+                    Cell::Null => Parsed::Null,
+                    Cell::Str(_) => Parsed::Str,
+                    Cell::Int(v) => {
+                        canonical = false;
+                        Parsed::Int(v)
+                    }
+                },
+            };
+            parsed.push(p);
+        }
+
+        let row = self.rows;
+        let cap = self.capacity;
+        for ((target, p), cell) in plan.targets.iter().zip(parsed.iter()).zip(cells) {
+            let (column, ty) = match target {
+                Target::Known(id) => (&mut self.fields[id.index()], id.def().ty),
+                Target::Extra(i) => (&mut self.extras[*i], FieldType::Text),
+            };
+            if matches!(p, Parsed::Null) {
+                continue; // padded on the next append or at finish
+            }
+            match (column.data(ty, row, cap), p, cell) {
+                (Data::I32(b), Parsed::Int(v), _) => b.append_value(*v as i32),
+                (Data::I64(b), Parsed::Int(v), _) => b.append_value(*v),
+                (Data::Str(b), Parsed::Str, Cell::Str(s)) => b.append_value(s),
+                (Data::Str(b), Parsed::Int(v), _) => b.append_value(v.to_string()),
+                (Data::I32(b), _, _) => b.append_null(),
+                (Data::I64(b), _, _) => b.append_null(),
+                (Data::Str(b), _, _) => b.append_null(),
+            }
+        }
+        if !plan.has_account
+            && let Some(account) = &defaults.account
+        {
+            append_str(
+                &mut self.fields[FieldId::AccountId.index()],
+                row,
+                cap,
+                account,
+            );
+        }
+        if !plan.has_region
+            && let Some(region) = &defaults.region
+        {
+            append_str(&mut self.fields[FieldId::Region.index()], row, cap, region);
+        }
+
+        let ts = match (start, meta.event_time_ms) {
+            (Some(s), _) => s.saturating_mul(1000),
+            (None, Some(t)) => t,
+            (None, None) => defaults.fallback_time_ms.unwrap_or(self.ingestion_time_ms),
+        };
+        self.timestamp.push(ts);
+
+        match meta.stream.or(defaults.stream.as_deref()) {
+            Some(s) => self.stream.append_value(s),
+            None => match plan.interface_slot.map(|i| (parsed[i], cells[i])) {
+                Some((Parsed::Str, Cell::Str(eni))) => {
+                    self.scratch.clear();
+                    self.scratch.push_str(eni);
+                    self.scratch.push_str("-all");
+                    self.stream.append_value(&self.scratch);
+                }
+                _ => self.stream.append_null(),
+            },
+        }
+        self.format.append_value(&plan.header);
+        match (canonical, meta.original) {
+            (false, Some(text)) => self.message.append_value(text),
+            _ => self.message.append_null(),
+        }
+        self.parsed = parsed;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Take the records so far as a batch (None when empty).
+    pub fn finish(&mut self) -> Option<RecordBatch> {
+        if self.rows == 0 {
+            return None;
+        }
+        let rows = self.rows;
+        let schema = schema::schema_with_extras(&self.extra_names);
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+        let ts = std::mem::replace(&mut self.timestamp, Vec::with_capacity(self.capacity));
+        columns.push(Arc::new(
+            TimestampMillisecondArray::from(ts).with_timezone("UTC"),
+        ));
+        for (i, column) in self.fields.iter_mut().enumerate() {
+            columns.push(column.finish(schema.field(FIELD_OFFSET + i).data_type(), rows));
+        }
+        columns.push(Arc::new(self.stream.finish()));
+        columns.push(Arc::new(self.format.finish()));
+        columns.push(Arc::new(self.message.finish()));
+        columns.push(Arc::new(
+            TimestampMillisecondArray::from(vec![self.ingestion_time_ms; rows])
+                .with_timezone("UTC"),
+        ));
+        let base = schema::base_width();
+        for (i, column) in self.extras.iter_mut().enumerate() {
+            columns.push(column.finish(schema.field(base + i).data_type(), rows));
+        }
+        self.rows = 0;
+        // Extras persist across batches so plans stay valid; a batch simply carries them as null
+        // columns when unused.
+        match RecordBatch::try_new(schema, columns) {
+            Ok(batch) => Some(batch),
+            // The builder constructs every column with the schema's type and `rows` entries, so
+            // this cannot happen; keep the error visible rather than panic.
+            Err(e) => unreachable_batch(e),
+        }
+    }
+}
+
+#[cold]
+fn unreachable_batch(e: arrow::error::ArrowError) -> Option<RecordBatch> {
+    // An internal invariant broke; surfacing it as a missing batch would lose data silently.
+    // Abort loudly in debug builds, and in release too: this is a bug, not bad input.
+    panic!("flow record builder produced an inconsistent batch: {e}")
+}
+
+fn append_str(column: &mut Column, row: usize, cap: usize, value: &str) {
+    if let Data::Str(b) = column.data(FieldType::Text, row, cap) {
+        b.append_value(value);
+    }
+}
+
+fn describe_format(format: &LogFormat) -> String {
+    if *format == LogFormat::default_v2() {
+        "the default v2 format".to_string()
+    } else {
+        format!("format '{}'", format.header())
+    }
+}
+
+/// Check one value against its field's type.
+fn validate(id: FieldId, cell: Cell<'_>) -> Result<Parsed, String> {
+    let ty = id.def().ty;
+    match (ty, cell) {
+        (_, Cell::Null) => Ok(Parsed::Null),
+        (FieldType::Int32 { max }, Cell::Str(s)) => match parse_uint(s) {
+            Some(v) if v <= max as u64 => Ok(Parsed::Int(v as i64)),
+            Some(_) => Err(format!("{s} is out of range (0-{max})")),
+            None => Err(format!("expected a number, found '{}'", clip(s))),
+        },
+        (FieldType::Int32 { max }, Cell::Int(v)) => {
+            if (0..=max as i64).contains(&v) {
+                Ok(Parsed::Int(v))
+            } else {
+                Err(format!("{v} is out of range (0-{max})"))
+            }
+        }
+        (FieldType::Int64, Cell::Str(s)) => match parse_uint(s) {
+            Some(v) if v <= i64::MAX as u64 => Ok(Parsed::Int(v as i64)),
+            _ => Err(format!("expected a number, found '{}'", clip(s))),
+        },
+        (FieldType::Int64, Cell::Int(v)) => {
+            if v >= 0 {
+                Ok(Parsed::Int(v))
+            } else {
+                Err(format!("{v} is negative"))
+            }
+        }
+        (FieldType::Addr, Cell::Str(s)) => match s.parse::<IpAddr>() {
+            Ok(_) => Ok(Parsed::Str),
+            Err(_) => Err(format!(
+                "expected an IPv4 or IPv6 address, found '{}'",
+                clip(s)
+            )),
+        },
+        (FieldType::Enum(values), Cell::Str(s)) => {
+            if values.contains(&s) {
+                Ok(Parsed::Str)
+            } else {
+                Err(format!(
+                    "expected {}, found '{}'",
+                    values.join(" or "),
+                    clip(s)
+                ))
+            }
+        }
+        (FieldType::Text, Cell::Str(_)) => Ok(Parsed::Str),
+        (FieldType::Text, Cell::Int(v)) => Ok(Parsed::Int(v)),
+        (FieldType::Addr | FieldType::Enum(_), Cell::Int(v)) => {
+            Err(format!("expected text, found the number {v}"))
+        }
+    }
+}
+
+/// ASCII decimal digits only (no sign, no spaces), at most 19 of them.
+pub(crate) fn parse_uint(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + d as u64;
+    }
+    Some(v)
+}
+
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

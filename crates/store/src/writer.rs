@@ -1,0 +1,260 @@
+//! Writing record batches as Parquet files partitioned by hour, sorted within row groups by
+//! log stream (ENI) then time, with bounded memory whatever the input size.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use arrow::compute::{
+    SortColumn, SortOptions, concat_batches, filter_record_batch, lexsort_to_indices,
+    take_record_batch,
+};
+use arrow::datatypes::{SchemaRef, TimestampMillisecondType};
+use chrono::{Datelike, TimeZone, Timelike, Utc};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use crate::error::{IoContext, Result, StoreError};
+
+/// Rows per row group: big enough for good compression and pruning, small enough that sorting
+/// one costs a few tens of MiB.
+pub const ROW_GROUP_ROWS: usize = 131_072;
+/// Rows buffered across all open files before the largest buffer is written out.
+const MAX_PENDING_ROWS: usize = 2 * ROW_GROUP_ROWS;
+
+const MS_PER_HOUR: i64 = 3_600_000;
+
+/// A finished data file, still in staging.
+#[derive(Clone, Debug)]
+pub struct WrittenFile {
+    pub staging: PathBuf,
+    /// Relative to the group directory: `year=…/month=…/day=…/hour=…/part-….parquet`.
+    pub relative: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub min_ts: i64,
+    pub max_ts: i64,
+}
+
+struct OpenFile {
+    hour: i64,
+    schema: SchemaRef,
+    path: PathBuf,
+    relative: String,
+    writer: ArrowWriter<File>,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    rows: u64,
+    min_ts: i64,
+    max_ts: i64,
+}
+
+pub fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS * 8))
+        .set_created_by(format!("flowwatch {}", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Splits batches by hour and writes one file per (hour, schema) into a staging directory.
+pub struct PartitionedWriter {
+    staging: PathBuf,
+    prefix: String,
+    open: Vec<OpenFile>,
+    pending_rows: usize,
+}
+
+impl PartitionedWriter {
+    pub fn new(staging: &Path, prefix: &str) -> PartitionedWriter {
+        PartitionedWriter {
+            staging: staging.to_path_buf(),
+            prefix: prefix.to_string(),
+            open: Vec::new(),
+            pending_rows: 0,
+        }
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let ts = batch.column(0).as_primitive::<TimestampMillisecondType>();
+        let hours: Vec<i64> = ts
+            .values()
+            .iter()
+            .map(|t| t.div_euclid(MS_PER_HOUR))
+            .collect();
+        let first = hours[0];
+        if hours.iter().all(|&h| h == first) {
+            self.route(first, batch.clone())?;
+        } else {
+            let mut distinct = hours.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            for hour in distinct {
+                let mask = BooleanArray::from(hours.iter().map(|&h| h == hour).collect::<Vec<_>>());
+                let part = filter_record_batch(batch, &mask)?;
+                self.route(hour, part)?;
+            }
+        }
+        while self.pending_rows > MAX_PENDING_ROWS {
+            let Some(largest) = (0..self.open.len()).max_by_key(|&i| self.open[i].pending_rows)
+            else {
+                break;
+            };
+            self.flush(largest)?;
+        }
+        Ok(())
+    }
+
+    fn route(&mut self, hour: i64, batch: RecordBatch) -> Result<()> {
+        let idx = match self
+            .open
+            .iter()
+            .position(|f| f.hour == hour && f.schema == batch.schema())
+        {
+            Some(i) => i,
+            None => {
+                self.open_file(hour, batch.schema())?;
+                self.open.len() - 1
+            }
+        };
+        let rows = batch.num_rows();
+        let file = &mut self.open[idx];
+        let ts = batch.column(0).as_primitive::<TimestampMillisecondType>();
+        if let (Some(lo), Some(hi)) = (arrow::compute::min(ts), arrow::compute::max(ts)) {
+            file.min_ts = file.min_ts.min(lo);
+            file.max_ts = file.max_ts.max(hi);
+        }
+        file.pending.push(batch);
+        file.pending_rows += rows;
+        self.pending_rows += rows;
+        if file.pending_rows >= ROW_GROUP_ROWS {
+            self.flush(idx)?;
+        }
+        Ok(())
+    }
+
+    fn open_file(&mut self, hour: i64, schema: SchemaRef) -> Result<()> {
+        let n = self.open.len();
+        let path = self.staging.join(format!("{n:05}.parquet"));
+        let relative = format!("{}/{}-{n:05}.parquet", partition_dir(hour), self.prefix);
+        let file = File::create(&path).at(&path)?;
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties()))
+            .map_err(|source| StoreError::Parquet {
+                path: path.clone(),
+                source,
+            })?;
+        self.open.push(OpenFile {
+            hour,
+            schema,
+            path,
+            relative,
+            writer,
+            pending: Vec::new(),
+            pending_rows: 0,
+            rows: 0,
+            min_ts: i64::MAX,
+            max_ts: i64::MIN,
+        });
+        Ok(())
+    }
+
+    /// Sort the pending rows of one file and write them as a row group.
+    fn flush(&mut self, idx: usize) -> Result<()> {
+        let file = &mut self.open[idx];
+        if file.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = concat_batches(&file.schema, &file.pending)?;
+        file.pending.clear();
+        self.pending_rows -= file.pending_rows;
+        file.pending_rows = 0;
+        let sorted = sort_batch(&batch)?;
+        let err = |source| StoreError::Parquet {
+            path: file.path.clone(),
+            source,
+        };
+        file.writer.write(&sorted).map_err(err)?;
+        file.writer.flush().map_err(|source| StoreError::Parquet {
+            path: file.path.clone(),
+            source,
+        })?;
+        file.rows += sorted.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Close every file (fsync'd) and describe them.
+    pub fn finish(mut self) -> Result<Vec<WrittenFile>> {
+        for i in 0..self.open.len() {
+            self.flush(i)?;
+        }
+        let mut out = Vec::with_capacity(self.open.len());
+        for file in self.open {
+            let path = file.path;
+            let inner = file
+                .writer
+                .into_inner()
+                .map_err(|source| StoreError::Parquet {
+                    path: path.clone(),
+                    source,
+                })?;
+            inner.sync_all().at(&path)?;
+            let bytes = inner.metadata().at(&path)?.len();
+            out.push(WrittenFile {
+                staging: path,
+                relative: file.relative,
+                rows: file.rows,
+                bytes,
+                min_ts: file.min_ts,
+                max_ts: file.max_ts,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Order rows by log stream (one per ENI), then time: neighbouring rows then share most of
+/// their columns, which compresses well, and time ranges per row group stay narrow.
+pub fn sort_batch(batch: &RecordBatch) -> Result<RecordBatch> {
+    let schema = batch.schema();
+    let mut keys = Vec::new();
+    if let Ok(i) = schema.index_of(flowwatch_flowlog_names::LOG_STREAM) {
+        keys.push(SortColumn {
+            values: batch.column(i).clone(),
+            options: Some(SortOptions::default()),
+        });
+    }
+    keys.push(SortColumn {
+        values: batch.column(0).clone(),
+        options: Some(SortOptions::default()),
+    });
+    if batch.column(0).len() < 2 {
+        return Ok(batch.clone());
+    }
+    let indices = lexsort_to_indices(&keys, None)?;
+    Ok(take_record_batch(batch, &indices)?)
+}
+
+/// Column names the store relies on (kept here to avoid depending on the reader crate).
+pub mod flowwatch_flowlog_names {
+    pub const LOG_STREAM: &str = "log_stream";
+    pub const TIMESTAMP: &str = "timestamp";
+}
+
+/// `year=YYYY/month=MM/day=DD/hour=HH` for an hour index (hours since the epoch).
+pub fn partition_dir(hour: i64) -> String {
+    match Utc.timestamp_millis_opt(hour * MS_PER_HOUR).single() {
+        Some(t) => format!(
+            "year={:04}/month={:02}/day={:02}/hour={:02}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour()
+        ),
+        None => "year=0000/month=00/day=00/hour=00".to_string(),
+    }
+}
