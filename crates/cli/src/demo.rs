@@ -73,6 +73,7 @@ pub fn run(data_dir: &Path, dir: &Path, seed: u64, scale: f64, out: OutputFormat
             force: false,
             threads: 0,
             quiet: true,
+            txn_rows: ingest::DEFAULT_TXN_ROWS,
         };
         let r = ingest::run(&mut store, &args)?;
         eprintln!(

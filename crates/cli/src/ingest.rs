@@ -22,7 +22,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 /// Rows per transaction before the committer drains in-flight files and commits.
-const TXN_ROWS: u64 = 2_000_000;
+pub const DEFAULT_TXN_ROWS: u64 = 2_000_000;
 /// Rejections echoed to stderr; the rest are only counted and quarantined.
 const ECHO_REJECTIONS: u64 = 10;
 
@@ -35,6 +35,8 @@ pub struct IngestArgs {
     pub force: bool,
     pub threads: usize,
     pub quiet: bool,
+    /// Commit once a transaction holds this many rows (at the next file boundary).
+    pub txn_rows: u64,
 }
 
 /// The report every ingest ends with (`--output json` prints it as is).
@@ -421,7 +423,7 @@ pub fn run(store: &mut Store, args: &IngestArgs) -> Result<IngestReport> {
                     if let (Some(entry), Some(t)) = (entry, txn.as_mut()) {
                         t.add_source(entry);
                     }
-                    if txn_rows >= TXN_ROWS {
+                    if txn_rows >= args.txn_rows {
                         draining = true;
                     }
                     if draining && in_flight == 0 {

@@ -109,6 +109,10 @@ flowwatch ingest 'exports/*.gz' --log-format '${version} ${vpc-id} ${srcaddr} ${
         /// No progress bar and no echoed rejections.
         #[arg(long, short)]
         quiet: bool,
+        /// Commit after this many records (at the next file boundary); smaller means less
+        /// work lost to a crash, larger means fewer files.
+        #[arg(long, default_value_t = ingest::DEFAULT_TXN_ROWS, hide_short_help = true)]
+        commit_every: u64,
     },
     /// Create, list, describe, delete, prune and compact log groups
     #[command(name = "log-groups", subcommand)]
@@ -171,6 +175,7 @@ fn run(cli: Cli) -> Result<u8> {
             strict,
             threads,
             quiet,
+            commit_every,
         } => {
             flowwatch_store::group::validate_name(&log_group)?;
             let log_format = match log_format {
@@ -189,6 +194,7 @@ fn run(cli: Cli) -> Result<u8> {
                 force,
                 threads,
                 quiet,
+                txn_rows: commit_every.max(1),
             };
             let report = ingest::run(&mut store, &args)?;
             ingest_report(&report, out)?;
