@@ -7,9 +7,11 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
 use arrow::array::{
-    ArrayRef, Int32Builder, Int64Builder, RecordBatch, StringBuilder, StringDictionaryBuilder,
-    TimestampMillisecondArray, new_null_array,
+    ArrayRef, DictionaryArray, Int32Array, Int32Builder, Int64Builder, RecordBatch, StringArray,
+    StringBuilder, TimestampMillisecondArray, new_null_array,
 };
 use arrow::datatypes::Int32Type;
 use flowwatch_core::time::normalise_epoch_seconds;
@@ -37,7 +39,8 @@ enum Target {
 #[derive(Clone, Debug)]
 pub struct Plan {
     format: LogFormat,
-    header: String,
+    /// Key of the format's header line in the `log_format` dictionary.
+    format_key: i32,
     targets: Vec<Target>,
     has_account: bool,
     has_region: bool,
@@ -156,8 +159,9 @@ pub struct RecordBuilder {
     ingestion_time_ms: i64,
     timestamp: Vec<i64>,
     fields: Vec<Column>,
-    stream: StringDictionaryBuilder<Int32Type>,
-    format: StringDictionaryBuilder<Int32Type>,
+    stream: Dict,
+    format_keys: Vec<i32>,
+    format_values: Vec<String>,
     message: StringBuilder,
     extra_names: Vec<String>,
     extras: Vec<Column>,
@@ -173,8 +177,9 @@ impl RecordBuilder {
             ingestion_time_ms,
             timestamp: Vec::with_capacity(capacity),
             fields: (0..FIELDS.len()).map(|_| Column::empty()).collect(),
-            stream: StringDictionaryBuilder::new(),
-            format: StringDictionaryBuilder::new(),
+            stream: Dict::default(),
+            format_keys: Vec::with_capacity(capacity),
+            format_values: Vec::new(),
             message: StringBuilder::new(),
             extra_names: Vec::new(),
             extras: Vec::new(),
@@ -212,8 +217,16 @@ impl RecordBuilder {
                 }
             })
             .collect();
+        let header = format.header();
+        let format_key = match self.format_values.iter().position(|h| *h == header) {
+            Some(i) => i as i32,
+            None => {
+                self.format_values.push(header);
+                self.format_values.len() as i32 - 1
+            }
+        };
         Plan {
-            header: format.header(),
+            format_key,
             targets,
             has_account: format.contains(FieldId::AccountId),
             has_region: format.contains(FieldId::Region),
@@ -326,18 +339,18 @@ impl RecordBuilder {
         self.timestamp.push(ts);
 
         match meta.stream.or(defaults.stream.as_deref()) {
-            Some(s) => self.stream.append_value(s),
+            Some(s) => self.stream.push(Some(s)),
             None => match plan.interface_slot.map(|i| (parsed[i], cells[i])) {
                 Some((Parsed::Str, Cell::Str(eni))) => {
                     self.scratch.clear();
                     self.scratch.push_str(eni);
                     self.scratch.push_str("-all");
-                    self.stream.append_value(&self.scratch);
+                    self.stream.push(Some(&self.scratch));
                 }
-                _ => self.stream.append_null(),
+                _ => self.stream.push(None),
             },
         }
-        self.format.append_value(&plan.header);
+        self.format_keys.push(plan.format_key);
         match (canonical, meta.original) {
             (false, Some(text)) => self.message.append_value(text),
             _ => self.message.append_null(),
@@ -363,7 +376,12 @@ impl RecordBuilder {
             columns.push(column.finish(schema.field(FIELD_OFFSET + i).data_type(), rows));
         }
         columns.push(Arc::new(self.stream.finish()));
-        columns.push(Arc::new(self.format.finish()));
+        let keys = Int32Array::from(std::mem::replace(
+            &mut self.format_keys,
+            Vec::with_capacity(self.capacity),
+        ));
+        let values = Arc::new(StringArray::from_iter_values(self.format_values.iter()));
+        columns.push(Arc::new(DictionaryArray::<Int32Type>::new(keys, values)));
         columns.push(Arc::new(self.message.finish()));
         columns.push(Arc::new(
             TimestampMillisecondArray::from(vec![self.ingestion_time_ms; rows])
@@ -382,6 +400,50 @@ impl RecordBuilder {
             // this cannot happen; keep the error visible rather than panic.
             Err(e) => unreachable_batch(e),
         }
+    }
+}
+
+/// A string dictionary column built by hand: the last value is compared first (consecutive
+/// records usually share an ENI), then a hash map, so no row rehashes a string needlessly.
+#[derive(Default)]
+struct Dict {
+    keys: Vec<Option<i32>>,
+    values: Vec<String>,
+    index: HashMap<String, i32>,
+    last: Option<i32>,
+}
+
+impl Dict {
+    fn push(&mut self, value: Option<&str>) {
+        let Some(v) = value else {
+            self.keys.push(None);
+            return;
+        };
+        if let Some(k) = self.last
+            && self.values[k as usize] == v
+        {
+            self.keys.push(Some(k));
+            return;
+        }
+        let k = match self.index.get(v) {
+            Some(&k) => k,
+            None => {
+                let k = self.values.len() as i32;
+                self.values.push(v.to_string());
+                self.index.insert(v.to_string(), k);
+                k
+            }
+        };
+        self.last = Some(k);
+        self.keys.push(Some(k));
+    }
+
+    fn finish(&mut self) -> DictionaryArray<Int32Type> {
+        let keys = Int32Array::from(std::mem::take(&mut self.keys));
+        let values = Arc::new(StringArray::from_iter_values(self.values.drain(..)));
+        self.index.clear();
+        self.last = None;
+        DictionaryArray::new(keys, values)
     }
 }
 

@@ -119,7 +119,18 @@ impl Store {
             .write(true)
             .open(&lock_path)
             .at(&lock_path)?;
-        lock.lock().at(&lock_path)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Busy(root.to_path_buf()));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(StoreError::Io {
+                    path: lock_path,
+                    source: e,
+                });
+            }
+        }
         let mut store = Store {
             root: root.to_path_buf(),
             ledger: HashSet::new(),
