@@ -15,9 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use arrow::array::RecordBatch;
 use flowwatch_flowlog::{InputFormat, Output, ReadOptions, ReadSummary, SourceDefaults, s3path};
-use flowwatch_store::{SourceEntry, Store, now_ms};
+use flowwatch_store::{PartitionedWriter, SourceEntry, Store, WrittenFile, now_ms};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -69,8 +68,17 @@ struct Source {
     bytes: u64,
 }
 
+/// Work for one parsing thread.
+enum Work {
+    /// Read this source into the thread's writer.
+    File(Source),
+    /// Close the writer (replacing it with this one) and send its files back: the
+    /// transaction is about to commit.
+    Finish(PartitionedWriter),
+}
+
+/// What parsing threads report to the committer.
 enum Msg {
-    Batch(RecordBatch),
     Reject {
         source: Arc<str>,
         line: u64,
@@ -78,10 +86,15 @@ enum Msg {
         text: String,
     },
     Done {
+        worker: usize,
         entry: Option<SourceEntry>,
         summary: ReadSummary,
         bytes: u64,
         duplicate: bool,
+        write_error: Option<String>,
+    },
+    Finished {
+        files: std::result::Result<Vec<WrittenFile>, String>,
     },
 }
 
@@ -172,24 +185,32 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
 
 /// Read one source, sending its batches and rejections. Runs on a worker thread.
 fn read_one(
+    worker: usize,
     source: &Source,
     opts: &ReadOptions,
     seen: &Mutex<HashSet<String>>,
     force: bool,
+    writer: &mut PartitionedWriter,
     tx: &SyncSender<Msg>,
 ) {
     let name: Arc<str> = Arc::from(source.name.as_str());
-    let mut send = |out: Output| {
-        let msg = match out {
-            Output::Batch(b) => Msg::Batch(b),
-            Output::Reject(r) => Msg::Reject {
+    let mut write_error: Option<String> = None;
+    let mut send = |out: Output| match out {
+        Output::Batch(b) => {
+            if write_error.is_none()
+                && let Err(e) = writer.write(&b)
+            {
+                write_error = Some(e.to_string());
+            }
+        }
+        Output::Reject(r) => {
+            let _ = tx.send(Msg::Reject {
                 source: name.clone(),
                 line: r.line,
                 reason: r.reason,
                 text: r.text,
-            },
-        };
-        let _ = tx.send(msg);
+            });
+        }
     };
     let (key, summary, bytes) = match &source.path {
         Some(path) => {
@@ -204,6 +225,8 @@ fn read_one(
                         ..ReadSummary::default()
                     };
                     let _ = tx.send(Msg::Done {
+                        worker,
+                        write_error: None,
                         entry: None,
                         summary,
                         bytes: source.bytes,
@@ -219,6 +242,8 @@ fn read_one(
                     .unwrap_or(true)
             {
                 let _ = tx.send(Msg::Done {
+                    worker,
+                    write_error: None,
                     entry: None,
                     summary: ReadSummary::default(),
                     bytes: source.bytes,
@@ -242,6 +267,8 @@ fn read_one(
                     ..ReadSummary::default()
                 };
                 let _ = tx.send(Msg::Done {
+                    worker,
+                    write_error: None,
                     entry: None,
                     summary,
                     bytes: 0,
@@ -257,6 +284,8 @@ fn read_one(
                     .unwrap_or(true)
             {
                 let _ = tx.send(Msg::Done {
+                    worker,
+                    write_error: None,
                     entry: None,
                     summary: ReadSummary::default(),
                     bytes: data.len() as u64,
@@ -285,6 +314,8 @@ fn read_one(
         rejected: summary.rejected,
     };
     let _ = tx.send(Msg::Done {
+        worker,
+        write_error: None,
         entry: Some(entry),
         summary,
         bytes,
@@ -318,7 +349,7 @@ pub fn run(store: &mut Store, args: &IngestArgs) -> Result<IngestReport> {
     let opts = ReadOptions {
         format: args.format,
         log_format: args.log_format.clone(),
-        batch_rows: 65_536,
+        batch_rows: 16_384,
         ingestion_time_ms: now_ms(),
     };
     let total_bytes: u64 = sources.iter().map(|s| s.bytes).sum();
@@ -342,54 +373,91 @@ pub fn run(store: &mut Store, args: &IngestArgs) -> Result<IngestReport> {
         n => n,
     };
     let mut echoed = 0u64;
-    let mut txn = Some(store_begin(store, &group)?);
-    let mut txn_rows = 0u64;
+    let mut txn = store_begin(store, &group)?;
+    let workers = threads.max(1);
     let result: Result<()> = std::thread::scope(|scope| {
-        let (work_tx, work_rx) = sync_channel::<Source>(threads);
-        let work_rx = Arc::new(Mutex::new(work_rx));
-        let (msg_tx, msg_rx) = sync_channel::<Msg>(16);
-        let workers = threads.max(1);
-        for _ in 0..workers {
-            let work_rx = work_rx.clone();
+        let (msg_tx, msg_rx) = sync_channel::<Msg>(64);
+        let mut work_txs = Vec::with_capacity(workers);
+        for worker in 0..workers {
+            let (work_tx, work_rx) = sync_channel::<Work>(1);
+            work_txs.push(work_tx);
             let msg_tx = msg_tx.clone();
-            let opts = &opts;
-            let seen = &seen;
-            let force = args.force;
+            let (opts, seen, force) = (&opts, &seen, args.force);
+            let mut writer = txn.writer();
             scope.spawn(move || {
-                loop {
-                    let next = work_rx.lock().ok().and_then(|rx| rx.recv().ok());
-                    let Some(source) = next else { break };
-                    read_one(&source, opts, seen, force, &msg_tx);
+                for work in work_rx {
+                    match work {
+                        Work::File(source) => {
+                            read_one(worker, &source, opts, seen, force, &mut writer, &msg_tx)
+                        }
+                        Work::Finish(next) => {
+                            let files = std::mem::replace(&mut writer, next)
+                                .finish()
+                                .map_err(|e| e.to_string());
+                            let _ = msg_tx.send(Msg::Finished { files });
+                        }
+                    }
                 }
             });
         }
         drop(msg_tx);
         let mut pending = sources.iter();
-        let mut in_flight = 0usize;
-        let mut draining = false;
-        let mut dispatch = |in_flight: &mut usize, draining: bool| {
-            while !draining && *in_flight < workers {
-                match pending.next() {
-                    Some(s) => {
-                        if work_tx.send(s.clone()).is_err() {
-                            break;
-                        }
-                        *in_flight += 1;
-                    }
-                    None => break,
+        let mut idle: Vec<usize> = (0..workers).rev().collect();
+        let mut txn_rows = 0u64;
+        let mut failure: Option<anyhow::Error> = None;
+        loop {
+            // Hand out files unless a commit is due.
+            while txn_rows < args.txn_rows && failure.is_none() && !idle.is_empty() {
+                let Some(source) = pending.next() else { break };
+                let worker = idle.pop().unwrap_or_default();
+                if work_txs[worker].send(Work::File(source.clone())).is_err() {
+                    failure = Some(anyhow::anyhow!("an ingest thread stopped unexpectedly"));
                 }
             }
-        };
-        dispatch(&mut in_flight, draining);
-        while in_flight > 0 {
-            let Ok(msg) = msg_rx.recv() else { break };
-            match msg {
-                Msg::Batch(batch) => {
-                    txn_rows += batch.num_rows() as u64;
-                    if let Some(t) = txn.as_mut() {
-                        t.write(&batch)?;
+            let busy = workers - idle.len();
+            if busy == 0 {
+                // A commit point: every thread closes its files into the transaction.
+                let done = pending.len() == 0 || failure.is_some();
+                // Threads switch to writers of the next transaction before this one commits.
+                let mut next_txn = store_begin(store, &group)?;
+                let mut files = Vec::new();
+                for work_tx in &work_txs {
+                    if work_tx.send(Work::Finish(next_txn.writer())).is_err() {
+                        failure.get_or_insert_with(|| {
+                            anyhow::anyhow!("an ingest thread stopped unexpectedly")
+                        });
                     }
                 }
+                for _ in 0..workers {
+                    match msg_rx.recv() {
+                        Ok(Msg::Finished { files: Ok(f) }) => files.extend(f),
+                        Ok(Msg::Finished { files: Err(e) }) => {
+                            failure.get_or_insert_with(|| {
+                                anyhow::anyhow!("writing Parquet failed: {e}")
+                            });
+                        }
+                        _ => {
+                            failure.get_or_insert_with(|| {
+                                anyhow::anyhow!("an ingest thread stopped unexpectedly")
+                            });
+                        }
+                    }
+                }
+                if let Some(e) = failure.take() {
+                    // Dropping the transaction discards its staging; nothing becomes visible.
+                    return Err(e);
+                }
+                let mut finished = std::mem::replace(&mut txn, next_txn);
+                finished.add_files(files);
+                commit(store, finished, &mut report)?;
+                txn_rows = 0;
+                if done {
+                    break;
+                }
+                continue;
+            }
+            let Ok(msg) = msg_rx.recv() else { break };
+            match msg {
                 Msg::Reject {
                     source,
                     line,
@@ -404,43 +472,40 @@ pub fn run(store: &mut Store, args: &IngestArgs) -> Result<IngestReport> {
                         }
                         echoed += 1;
                     }
-                    if let Some(t) = txn.as_mut() {
-                        t.quarantine(&source, line, &reason, &text)?;
-                    }
+                    txn.quarantine(&source, line, &reason, &text)?;
                 }
                 Msg::Done {
+                    worker,
                     entry,
                     summary,
                     bytes,
                     duplicate,
+                    write_error,
                 } => {
-                    in_flight -= 1;
+                    idle.push(worker);
                     report.bytes_in += bytes;
                     if let Some(bar) = &progress {
                         bar.inc(bytes);
                     }
+                    if let Some(e) = write_error {
+                        failure
+                            .get_or_insert_with(|| anyhow::anyhow!("writing Parquet failed: {e}"));
+                    }
+                    txn_rows += summary.records;
                     account(&mut report, &summary, duplicate, &progress, args.quiet);
-                    if let (Some(entry), Some(t)) = (entry, txn.as_mut()) {
-                        t.add_source(entry);
+                    if let Some(entry) = entry {
+                        txn.add_source(entry);
                     }
-                    if txn_rows >= args.txn_rows {
-                        draining = true;
-                    }
-                    if draining && in_flight == 0 {
-                        commit(store, txn.take(), &mut report)?;
-                        txn_rows = 0;
-                        txn = Some(store_begin(store, &group)?);
-                        draining = false;
-                    }
-                    dispatch(&mut in_flight, draining);
                 }
+                Msg::Finished { .. } => {}
             }
         }
-        drop(work_tx);
+        drop(work_txs);
         Ok(())
     });
     result?;
-    commit(store, txn.take(), &mut report)?;
+    // The transaction begun after the last commit holds nothing; dropping it discards it.
+    drop(txn);
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -462,12 +527,8 @@ fn store_begin(store: &mut Store, group: &str) -> Result<flowwatch_store::Txn> {
         .with_context(|| format!("cannot start a transaction in log group '{group}'"))
 }
 
-fn commit(
-    store: &mut Store,
-    txn: Option<flowwatch_store::Txn>,
-    report: &mut IngestReport,
-) -> Result<()> {
-    if let Some(t) = txn {
+fn commit(store: &mut Store, t: flowwatch_store::Txn, report: &mut IngestReport) -> Result<()> {
+    {
         let summary = store
             .commit(t)
             .context("commit failed; the next run recovers and nothing is half-stored")?;

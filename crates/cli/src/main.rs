@@ -16,6 +16,11 @@ use flowwatch_store::Store;
 
 use crate::output::OutputFormat;
 
+// Ingest allocates and frees large column buffers per batch; glibc's malloc returns them to the
+// OS each time and every reuse page-faults (10% of ingest time in a profile). mimalloc keeps them.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes scripts can rely on.
 pub mod exit {
     /// Everything worked (duplicates skipped and a few rejected lines are not failures).

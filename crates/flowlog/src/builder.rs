@@ -204,7 +204,7 @@ impl RecordBuilder {
             .map(|slot| match slot {
                 Slot::Known(id) => Target::Known(*id),
                 Slot::Unknown(_) => {
-                    let column = slot.column();
+                    let column = schema::extra_column(slot);
                     let idx = match self.extra_names.iter().position(|n| *n == column) {
                         Some(i) => i,
                         None => {
@@ -265,7 +265,10 @@ impl RecordBuilder {
                 Target::Known(id) => match validate(*id, *cell) {
                     Ok(Parsed::Int(v)) if matches!(id, FieldId::Start | FieldId::End) => {
                         let (secs, rewritten) = normalise_epoch_seconds(v);
-                        canonical &= !rewritten;
+                        // Rebuilt from `secs`: neither milliseconds nor leading zeros come back.
+                        let zeros =
+                            matches!(cell, Cell::Str(s) if s.len() > 1 && s.starts_with('0'));
+                        canonical &= !rewritten && !zeros;
                         if *id == FieldId::Start {
                             start = Some(secs);
                         }

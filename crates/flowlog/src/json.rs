@@ -7,10 +7,12 @@ use std::io::{BufRead, Cursor};
 
 use serde_json::{Map, Value};
 
+use crate::ReadError;
 use crate::source::{Reader, decode_base64};
 
 pub(crate) fn read(reader: &mut Reader<'_>, input: impl BufRead, depth: u8) {
-    let mut index = 0u64;
+    // Continue the source's numbering: a nested payload's records follow those before it.
+    let mut index = reader.json_index;
     let stream = serde_json::Deserializer::from_reader(input).into_iter::<Value>();
     for item in stream {
         match item {
@@ -21,10 +23,11 @@ pub(crate) fn read(reader: &mut Reader<'_>, input: impl BufRead, depth: u8) {
                     &reader.name,
                     format!("invalid JSON after {index} records: {e}"),
                 ));
-                return;
+                break;
             }
         }
     }
+    reader.json_index = index;
 }
 
 fn value_(reader: &mut Reader<'_>, value: Value, index: &mut u64, depth: u8) {
@@ -46,12 +49,12 @@ fn value_(reader: &mut Reader<'_>, value: Value, index: &mut u64, depth: u8) {
 }
 
 fn object(reader: &mut Reader<'_>, obj: Map<String, Value>, index: &mut u64, depth: u8) {
-    if let Some(kind) = obj.get("messageType").and_then(Value::as_str) {
-        if kind != "DATA_MESSAGE" {
-            // CONTROL_MESSAGE: CloudWatch's health probe of the destination.
-            reader.summary.skipped += 1;
-            return;
-        }
+    if let Some(kind) = obj.get("messageType").and_then(Value::as_str)
+        && kind != "DATA_MESSAGE"
+    {
+        // CONTROL_MESSAGE: CloudWatch's health probe of the destination.
+        reader.summary.skipped += 1;
+        return;
     }
     if let Some(events) = obj.get("logEvents").and_then(Value::as_array) {
         let stream = obj.get("logStream").and_then(Value::as_str);
@@ -135,7 +138,27 @@ fn blob(reader: &mut Reader<'_>, data: &str, index: &mut u64, depth: u8) {
     }
     match decode_base64(data.as_bytes()) {
         Some(bytes) if bytes.starts_with(&[0x1f, 0x8b]) || bytes.first() == Some(&b'{') => {
+            // A damaged payload is one bad record, not the end of the source: turn the error
+            // the nested read stops with into a rejection and keep the source's own error.
+            let outer_error = reader.summary.error.take();
+            reader.json_index = *index;
             reader.read_stream(&mut Cursor::new(bytes), depth + 1);
+            *index = reader.json_index;
+            if let Some(e) = std::mem::replace(&mut reader.summary.error, outer_error) {
+                *index += 1;
+                let detail = match e {
+                    ReadError::Gzip { detail, .. } => {
+                        format!("gzip data is truncated or corrupt ({detail})")
+                    }
+                    ReadError::Format { detail, .. } => detail,
+                    ReadError::Io { source, .. } => source.to_string(),
+                };
+                reader.reject(
+                    *index,
+                    format!("record data is damaged: {detail}"),
+                    data.as_bytes(),
+                );
+            }
         }
         Some(bytes) => {
             // A raw flow-log line (Firehose with a record transformation).

@@ -25,7 +25,7 @@ pub fn rebuild_message(batch: &RecordBatch, row: usize) -> Option<String> {
         }
         let column = match slot {
             Slot::Known(id) => batch.column_by_name(id.column()),
-            Slot::Unknown(_) => batch.column_by_name(&slot.column()),
+            Slot::Unknown(_) => batch.column_by_name(&crate::schema::extra_column(slot)),
         };
         match column {
             Some(c) if !c.is_null(row) => match c.data_type() {

@@ -12,7 +12,7 @@
 use std::sync::{Arc, LazyLock};
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use flowwatch_core::{FIELDS, FieldType};
+use flowwatch_core::{FIELDS, FieldType, Slot};
 
 /// `@timestamp`: `start` × 1000 when the record has `start`, else the delivery's event time.
 pub const TIMESTAMP: &str = "timestamp";
@@ -71,6 +71,19 @@ pub const fn meta_offset() -> usize {
 /// Number of columns in [`base_schema`]; unknown-field columns follow.
 pub const fn base_width() -> usize {
     meta_offset() + 4
+}
+
+/// The column an unknown field is stored in: its Parquet name, or that name after a `_` when the
+/// base schema already has a column of that name (a field spelled `message` or `timestamp`, or a
+/// re-read flowwatch export), so a batch never carries two columns of one name. Field names
+/// start with a letter, so the `_` form cannot meet another field's column.
+pub fn extra_column(slot: &Slot) -> String {
+    let name = slot.column();
+    if BASE.fields().iter().any(|f| *f.name() == name) {
+        format!("_{name}")
+    } else {
+        name
+    }
 }
 
 /// The schema with extra string columns for unknown fields (already Parquet-named).

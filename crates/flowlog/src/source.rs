@@ -147,6 +147,8 @@ pub(crate) struct Reader<'a> {
     first_reason: Option<String>,
     same_reason: bool,
     cells: Vec<Cell<'static>>,
+    /// Records numbered so far by the JSON path; nested payloads continue the count.
+    pub(crate) json_index: u64,
 }
 
 impl<'a> Reader<'a> {
@@ -171,6 +173,7 @@ impl<'a> Reader<'a> {
             first_reason: None,
             same_reason: true,
             cells: Vec::new(),
+            json_index: 0,
         }
     }
 
@@ -367,7 +370,7 @@ impl<'a> Reader<'a> {
             self.summary.skipped += 1;
             return;
         }
-        if text == "timestamp,message" {
+        if text.len() == 17 && text == "timestamp,message" {
             self.summary.skipped += 1;
             return;
         }
@@ -384,11 +387,20 @@ impl<'a> Reader<'a> {
         stream: Option<&str>,
     ) {
         let mut cells = recycle(std::mem::take(&mut self.cells));
-        cells.extend(
-            text.split(' ')
-                .filter(|t| !t.is_empty())
-                .map(|t| if t == "-" { Cell::Null } else { Cell::Str(t) }),
-        );
+        // Tokens are separated by single spaces; runs of spaces are tolerated (AWS's own example
+        // page has one). memchr keeps this off the profile.
+        let mut start = 0;
+        for end in memchr::memchr_iter(b' ', text.as_bytes()).chain(std::iter::once(text.len())) {
+            if end > start {
+                let token = &text[start..end];
+                cells.push(if token.as_bytes() == b"-" {
+                    Cell::Null
+                } else {
+                    Cell::Str(token)
+                });
+            }
+            start = end + 1;
+        }
         let count = cells.len();
         let canonical = !text.contains("  ") && !text.starts_with(' ') && !text.ends_with(' ');
         let plan = match self.plan_for(count) {
@@ -491,12 +503,11 @@ fn split_export_prefix(text: &str) -> (Option<i64>, &str) {
         && b[7] == b'-'
         && b[10] == b'T'
         && b[..4].iter().all(u8::is_ascii_digit)
+        && let Some(space) = text.find(' ')
     {
-        if let Some(space) = text.find(' ') {
-            let (ts, rest) = text.split_at(space);
-            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) {
-                return (Some(t.timestamp_millis()), rest.trim_start_matches(' '));
-            }
+        let (ts, rest) = text.split_at(space);
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) {
+            return (Some(t.timestamp_millis()), rest.trim_start_matches(' '));
         }
     }
     if let Some(comma) = text.find(',')

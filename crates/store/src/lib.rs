@@ -23,3 +23,4 @@ pub mod writer;
 pub use error::{Result, StoreError};
 pub use group::{GroupMeta, RETENTION_DAYS};
 pub use store::{CommitSummary, GroupStats, SourceEntry, Store, Txn, now_ms};
+pub use writer::{PartitionedWriter, WrittenFile};

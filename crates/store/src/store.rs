@@ -487,6 +487,8 @@ impl Store {
             group: group.to_string(),
             sources: Vec::new(),
             quarantine: None,
+            extra_files: Vec::new(),
+            writers: 0,
         })
     }
 
@@ -541,7 +543,11 @@ impl Store {
             let id = txn_id();
             let staging = self.root.join(STAGING).join(&id);
             fs::create_dir_all(&staging).at(&staging)?;
-            let mut writer = PartitionedWriter::new(&staging, &format!("part-{id}"));
+            let mut writer = PartitionedWriter::with_row_groups(
+                &staging,
+                &format!("part-{id}"),
+                crate::writer::COMPACT_ROW_GROUP_ROWS,
+            );
             for input in &inputs {
                 let file = File::open(input).at(input)?;
                 let reader = ParquetRecordBatchReaderBuilder::try_new(file)
@@ -605,6 +611,9 @@ pub struct Txn {
     writer: PartitionedWriter,
     sources: Vec<SourceEntry>,
     quarantine: Option<BufWriter<File>>,
+    /// Files written by extra writers (one per ingest thread), added at commit.
+    extra_files: Vec<WrittenFile>,
+    writers: usize,
     _cleanup: StagingDir,
 }
 
@@ -623,6 +632,18 @@ impl Txn {
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.writer.write(batch)
+    }
+
+    /// Another writer into this transaction's staging area, for a thread of its own. Its
+    /// finished files must come back through [`Txn::add_files`] before the commit.
+    pub fn writer(&mut self) -> PartitionedWriter {
+        self.writers += 1;
+        let dir = self.staging.join(format!("w{}", self.writers));
+        PartitionedWriter::new(&dir, &format!("part-{}-w{}", self.id, self.writers))
+    }
+
+    pub fn add_files(&mut self, files: Vec<WrittenFile>) {
+        self.extra_files.extend(files);
     }
 
     /// Record a source as part of this transaction (its ledger entry commits with the data).
@@ -664,9 +685,12 @@ impl Store {
             writer,
             sources,
             quarantine,
+            extra_files,
+            writers: _,
             mut _cleanup,
         } = txn;
-        let written = writer.finish()?;
+        let mut written = writer.finish()?;
+        written.extend(extra_files);
         let quarantine_rel = match quarantine {
             Some(w) => {
                 let path = staging.join("quarantine.jsonl");
