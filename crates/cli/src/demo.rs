@@ -172,10 +172,11 @@ struct Summary {
     pings: HashMap<(String, String), (u64, u64)>,
 }
 
-fn top<K: Clone, V: Clone>(map: &HashMap<K, V>, n: usize, key: impl Fn(&V) -> i64) -> Vec<(K, V)>
-where
-    K: Ord,
-{
+fn top<K: Clone + Ord, V: Clone>(
+    map: &HashMap<K, V>,
+    n: usize,
+    key: impl Fn(&V) -> i64,
+) -> Vec<(K, V)> {
     let mut v: Vec<(K, V)> = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     v.sort_by(|a, b| key(&b.1).cmp(&key(&a.1)).then(a.0.cmp(&b.0)));
     v.truncate(n);

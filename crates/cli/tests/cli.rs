@@ -1,6 +1,8 @@
 //! End-to-end tests of the `flowwatch` binary: ingest reports, idempotency, bad input, exit
 //! codes, log-group management, retention, crash safety, and third-party readers of the store.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -5,6 +5,8 @@
 //! `../../../shared/corpus` from this crate). When it is absent the tests say so on stderr and
 //! pass, unless `FLOWWATCH_REQUIRE_CORPUS=1`, which makes absence a failure.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,6 +3,8 @@
 //! (plain, base64, Lambda), Firehose records and HTTP bodies, unknown fields, millisecond times,
 //! bad records of every kind, a wrong `--log-format`, Parquet, and S3 key defaults.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use std::path::Path;

@@ -4,6 +4,8 @@
 //! hold the generated values. Delivered as an S3 object with a header, as lines with
 //! `--log-format`, as Firehose `{"message"}` objects, and as a gzip'd subscription payload.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod common;
 
 use std::net::{Ipv4Addr, Ipv6Addr};

@@ -1,6 +1,8 @@
 //! Store-level tests: records survive text → reader → store → Parquet → text unchanged, and
 //! uncommitted work never becomes visible.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 

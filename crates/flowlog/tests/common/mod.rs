@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: run a reader, turn its batches into JSON rows.
 #![allow(dead_code)] // each test crate uses a different subset
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::io::Write;
 use std::path::Path;
