@@ -202,15 +202,18 @@ impl FieldId {
     /// names are case-sensitive, so `SrcAddr` is not `srcAddr`.
     pub fn lookup(name: &str) -> Option<FieldId> {
         let name = strip_token(name);
-        FIELDS
-            .iter()
-            .find(|f| {
-                f.name == name
-                    || f.column == name
-                    || f.insights == name
-                    || f.aliases.contains(&name)
-            })
-            .map(|f| f.id)
+        let exact = FIELDS.iter().find(|f| {
+            f.name == name || f.column == name || f.insights == name || f.aliases.contains(&name)
+        });
+        match exact {
+            Some(f) => Some(f.id),
+            // A mixed spelling such as `pkt_src-aws-service`.
+            None if name.contains('_') && name.contains('-') => {
+                let hyphens = name.replace('_', "-");
+                FIELDS.iter().find(|f| f.name == hyphens).map(|f| f.id)
+            }
+            None => None,
+        }
     }
 }
 
@@ -288,6 +291,10 @@ mod tests {
         assert_eq!(FieldId::lookup("logStatus"), Some(FieldId::LogStatus));
         assert_eq!(FieldId::lookup("interfaceId"), Some(FieldId::InterfaceId));
         assert_eq!(FieldId::lookup("SrcAddr"), None);
+        assert_eq!(
+            FieldId::lookup("pkt_src-aws-service"),
+            Some(FieldId::PktSrcAwsService)
+        );
         assert_eq!(FieldId::lookup("no-such-field"), None);
     }
 

@@ -199,7 +199,9 @@ impl<'a> Reader<'a> {
         self.summary.rejected += 1;
         match &self.first_reason {
             None => self.first_reason = Some(reason.clone()),
-            Some(first) => self.same_reason &= *first == reason,
+            // Compare without the quoted values: a wrong format fails every line the same way
+            // even though each line holds different values.
+            Some(first) => self.same_reason &= unquoted(first) == unquoted(&reason),
         }
         let text = String::from_utf8_lossy(&text[..text.len().min(MAX_LINE)]).into_owned();
         (self.out)(Output::Reject(Rejection { line, reason, text }));
@@ -235,6 +237,12 @@ impl<'a> Reader<'a> {
             }
         };
         if head.is_empty() {
+            return;
+        }
+        if head.starts_with(&[0xef, 0xbb, 0xbf]) {
+            // A UTF-8 byte-order mark from a hand-edited file: skip it, then detect as usual.
+            buffered.consume(3);
+            self.read_stream(&mut buffered, depth + 1);
             return;
         }
         if head.starts_with(&[0x1f, 0x8b]) {
@@ -450,6 +458,20 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A rejection reason with its quoted values (`'…'`) removed.
+fn unquoted(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut quoted = false;
+    for c in reason.chars() {
+        if c == '\'' {
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Reuse a vector's allocation for values of another lifetime. The in-place `collect` of an
 /// emptied vector into a same-layout element type keeps the buffer, so this costs nothing per
 /// record and needs no `unsafe`.
@@ -570,6 +592,29 @@ mod tests {
             (Some(1_742_570_569_000), "2 627 eni-1")
         );
         assert_eq!(split_export_prefix("2 123 eni-1"), (None, "2 123 eni-1"));
+    }
+
+    fn read(input: &[u8], opts: &ReadOptions) -> ReadSummary {
+        read_stream(input, "t", SourceDefaults::default(), opts, &mut |_| {})
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_hide_the_header() {
+        let input = b"\xef\xbb\xbfversion srcaddr action\n2 10.0.0.1 ACCEPT\n";
+        let s = read(input, &ReadOptions::default());
+        assert_eq!((s.records, s.rejected), (1, 0), "{s:?}");
+    }
+
+    #[test]
+    fn a_wrong_format_of_the_right_width_is_diagnosed_once() {
+        let opts = ReadOptions {
+            log_format: LogFormat::parse("version srcaddr dstport").ok(),
+            ..ReadOptions::default()
+        };
+        let s = read(b"2 eni-1 10.0.0.1\n2 eni-2 10.0.0.2\n", &opts);
+        assert_eq!(s.records, 0);
+        let reason = s.uniform_rejection.expect("one shared reason");
+        assert!(reason.contains("field 2 (srcaddr)"), "{reason}");
     }
 
     #[test]

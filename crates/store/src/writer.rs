@@ -10,8 +10,8 @@ use arrow::datatypes::{Int32Type, SchemaRef, TimestampMillisecondType};
 use chrono::{Datelike, TimeZone, Timelike, Utc};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::schema::types::ColumnPath;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use crate::error::{IoContext, Result, StoreError};
 
