@@ -556,9 +556,8 @@ fn account(
         return;
     }
     report.records_rejected += summary.rejected;
-    if let Some(reason) = &summary.uniform_rejection {
-        let msg = format!("every record was rejected: {reason}");
-        report.errors.push(msg);
+    if let Some(diagnosis) = &summary.diagnosis {
+        report.errors.push(diagnosis.clone());
     }
     match &summary.error {
         Some(e) => {

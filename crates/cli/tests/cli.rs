@@ -287,9 +287,23 @@ fn empty_junk_and_wrong_formats_fail_clearly() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("every record was rejected: expected 2 fields"),
+        stderr(&out).contains("v3.log: every record was rejected (5): expected 2 fields"),
         "{}",
         stderr(&out)
+    );
+
+    let readme = tmp.path().join("README.txt");
+    std::fs::write(
+        &readme,
+        "This folder holds\nour flow logs from last week.\n",
+    )
+    .unwrap();
+    let out = run(&data, &["ingest", readme.to_str().unwrap(), "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("README.txt: no flow-log records: all 2 were rejected"),
+        "{err}"
     );
 
     let missing = run(&data, &["ingest", "/no/such/dir"]);

@@ -80,6 +80,9 @@ pub struct ReadSummary {
     /// The reason shared by every rejected record, when all records were rejected for the same
     /// reason (a wrong `--log-format`, a file that is not a flow log): the one-line diagnosis.
     pub uniform_rejection: Option<String>,
+    /// When nothing was read but records were rejected: one line naming the source and saying
+    /// what went wrong, for the user.
+    pub diagnosis: Option<String>,
 }
 
 /// Read a file. Never panics on any content; problems are in the summary and the rejections.
@@ -179,8 +182,20 @@ impl<'a> Reader<'a> {
 
     fn finish(mut self) -> ReadSummary {
         self.flush();
-        if self.summary.records == 0 && self.summary.rejected > 0 && self.same_reason {
-            self.summary.uniform_rejection = self.first_reason.take();
+        if self.summary.records == 0 && self.summary.rejected > 0 {
+            let n = self.summary.rejected;
+            let first = self.first_reason.take().unwrap_or_default();
+            self.summary.diagnosis = Some(if self.same_reason {
+                format!("{}: every record was rejected ({n}): {first}", self.name)
+            } else {
+                format!(
+                    "{}: no flow-log records: all {n} were rejected, the first because {first}",
+                    self.name
+                )
+            });
+            if self.same_reason {
+                self.summary.uniform_rejection = Some(first);
+            }
         }
         self.summary
     }
