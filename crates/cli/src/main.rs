@@ -51,7 +51,7 @@ struct Cli {
         default_value = "./flowwatch-data"
     )]
     data_dir: PathBuf,
-    /// Output format (table on a terminal).
+    /// Output format: table (default), json or csv.
     #[arg(long, short = 'o', global = true, value_enum)]
     output: Option<OutputFormat>,
     #[command(subcommand)]

@@ -18,6 +18,9 @@ use crate::error::{IoContext, Result, StoreError};
 /// Rows per row group while ingesting: each ingest thread buffers about this many rows, so it
 /// bounds memory (several threads, whatever the input size).
 pub const ROW_GROUP_ROWS: usize = 65_536;
+/// Files one writer keeps open at once (one per hour partition and schema).
+const MAX_OPEN_FILES: usize = 64;
+
 /// Rows per row group when compacting: one thread, so bigger groups for better compression.
 pub const COMPACT_ROW_GROUP_ROWS: usize = 262_144;
 
@@ -71,6 +74,9 @@ pub struct PartitionedWriter {
     pending_rows: usize,
     /// Rows per row group, and the cap on rows buffered across open files.
     group_rows: usize,
+    /// Files closed early to respect [`MAX_OPEN_FILES`].
+    closed: Vec<WrittenFile>,
+    files_opened: usize,
 }
 
 impl PartitionedWriter {
@@ -85,6 +91,8 @@ impl PartitionedWriter {
             open: Vec::new(),
             pending_rows: 0,
             group_rows: group_rows.max(1),
+            closed: Vec::new(),
+            files_opened: 0,
         }
     }
 
@@ -150,7 +158,15 @@ impl PartitionedWriter {
     }
 
     fn open_file(&mut self, hour: i64, schema: SchemaRef) -> Result<()> {
-        let n = self.open.len();
+        if self.open.len() >= MAX_OPEN_FILES {
+            // Input spread over many hours (or corrupt times): close the file that has waited
+            // longest rather than run out of file descriptors.
+            self.flush(0)?;
+            let file = self.open.remove(0);
+            self.closed.push(close(file)?);
+        }
+        let n = self.files_opened;
+        self.files_opened += 1;
         if n == 0 {
             std::fs::create_dir_all(&self.staging).at(&self.staging)?;
         }
@@ -206,29 +222,34 @@ impl PartitionedWriter {
         for i in 0..self.open.len() {
             self.flush(i)?;
         }
-        let mut out = Vec::with_capacity(self.open.len());
+        let mut out = std::mem::take(&mut self.closed);
         for file in self.open {
-            let path = file.path;
-            let inner = file
-                .writer
-                .into_inner()
-                .map_err(|source| StoreError::Parquet {
-                    path: path.clone(),
-                    source,
-                })?;
-            inner.sync_all().at(&path)?;
-            let bytes = inner.metadata().at(&path)?.len();
-            out.push(WrittenFile {
-                staging: path,
-                relative: file.relative,
-                rows: file.rows,
-                bytes,
-                min_ts: file.min_ts,
-                max_ts: file.max_ts,
-            });
+            out.push(close(file)?);
         }
         Ok(out)
     }
+}
+
+/// Close a flushed file, fsync it and describe it.
+fn close(file: OpenFile) -> Result<WrittenFile> {
+    let path = file.path;
+    let inner = file
+        .writer
+        .into_inner()
+        .map_err(|source| StoreError::Parquet {
+            path: path.clone(),
+            source,
+        })?;
+    inner.sync_all().at(&path)?;
+    let bytes = inner.metadata().at(&path)?.len();
+    Ok(WrittenFile {
+        staging: path,
+        relative: file.relative,
+        rows: file.rows,
+        bytes,
+        min_ts: file.min_ts,
+        max_ts: file.max_ts,
+    })
 }
 
 /// Order rows by log stream (one per ENI), then time: neighbouring rows then share most of
@@ -297,5 +318,64 @@ pub fn partition_dir(hour: i64) -> String {
             t.hour()
         ),
         None => "year=0000/month=00/day=00/hour=00".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, TimestampMillisecondArray};
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+
+    use super::*;
+
+    fn batch(hours: i64, per_hour: i64) -> RecordBatch {
+        let ts: Vec<i64> = (0..hours * per_hour)
+            .map(|i| (i % hours) * MS_PER_HOUR + i)
+            .collect();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(
+                "timestamp",
+                DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                false,
+            ),
+            Field::new("bytes", DataType::Int64, true),
+        ]));
+        let bytes = Int64Array::from_iter_values(0..hours * per_hour);
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")),
+                Arc::new(bytes),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn input_spread_over_many_hours_never_holds_too_many_files_open() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut w = PartitionedWriter::new(tmp.path(), "p");
+        // Twice: hours come back after their file was closed, and get a new file.
+        w.write(&batch(300, 3)).unwrap();
+        assert!(w.open.len() <= MAX_OPEN_FILES);
+        w.write(&batch(300, 2)).unwrap();
+        assert!(w.open.len() <= MAX_OPEN_FILES);
+        let files = w.finish().unwrap();
+        assert_eq!(files.iter().map(|f| f.rows).sum::<u64>(), 1500);
+        let names: std::collections::HashSet<_> =
+            files.iter().map(|f| f.relative.clone()).collect();
+        assert_eq!(names.len(), files.len(), "file names are unique");
+        assert!(files.iter().all(|f| f.staging.exists()));
+    }
+
+    #[test]
+    fn partition_directories_are_hive_style() {
+        assert_eq!(partition_dir(0), "year=1970/month=01/day=01/hour=00");
+        assert_eq!(
+            partition_dir(1_793_577_600 / 3600 + 5),
+            "year=2026/month=11/day=02/hour=05"
+        );
     }
 }
