@@ -499,13 +499,16 @@ fn validate(id: FieldId, cell: Cell<'_>) -> Result<Parsed, String> {
                 Err(format!("{v} is negative"))
             }
         }
-        (FieldType::Addr, Cell::Str(s)) => match s.parse::<IpAddr>() {
-            Ok(_) => Ok(Parsed::Str),
-            Err(_) => Err(format!(
-                "expected an IPv4 or IPv6 address, found '{}'",
-                clip(s)
-            )),
-        },
+        (FieldType::Addr, Cell::Str(s)) => {
+            if is_ip(s) {
+                Ok(Parsed::Str)
+            } else {
+                Err(format!(
+                    "expected an IPv4 or IPv6 address, found '{}'",
+                    clip(s)
+                ))
+            }
+        }
         (FieldType::Enum(values), Cell::Str(s)) => {
             if values.contains(&s) {
                 Ok(Parsed::Str)
@@ -523,6 +526,34 @@ fn validate(id: FieldId, cell: Cell<'_>) -> Result<Parsed, String> {
             Err(format!("expected text, found the number {v}"))
         }
     }
+}
+
+/// Whether `s` is an address `IpAddr::from_str` accepts; dotted quads are checked by hand
+/// (the standard parser showed up in profiles), anything with a colon goes to the standard one.
+fn is_ip(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.contains(&b':') {
+        return s.parse::<IpAddr>().is_ok();
+    }
+    let mut octets = 0;
+    for part in b.split(|&c| c == b'.') {
+        octets += 1;
+        let ok = match part {
+            [d] => d.is_ascii_digit(),
+            [b'1'..=b'9', d] => d.is_ascii_digit(),
+            [b'1'..=b'9', d, e] => {
+                d.is_ascii_digit()
+                    && e.is_ascii_digit()
+                    && (part[0] - b'0') as u16 * 100 + (d - b'0') as u16 * 10 + (e - b'0') as u16
+                        <= 255
+            }
+            _ => false,
+        };
+        if !ok || octets > 4 {
+            return false;
+        }
+    }
+    octets == 4
 }
 
 /// ASCII decimal digits only (no sign, no spaces), at most 19 of them.
@@ -546,5 +577,47 @@ fn clip(s: &str) -> &str {
     match s.char_indices().nth(40) {
         Some((i, _)) => &s[..i],
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_check_agrees_with_the_standard_parser() {
+        let mut cases: Vec<String> = [
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.",
+            "",
+            "a.b.c.d",
+            "10.0.0.1",
+            "192.168.001.1",
+            "1.2.3.4 ",
+            "2001:db8::1",
+            "::",
+            "::ffff:10.0.0.1",
+            "2001:db8:::1",
+            "199.250.10.9",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for a in [
+            0, 1, 9, 10, 25, 99, 100, 199, 200, 249, 250, 255, 256, 299, 300, 999,
+        ] {
+            cases.push(format!("{a}.{a}.1.{a}"));
+        }
+        for case in cases {
+            assert_eq!(is_ip(&case), case.parse::<IpAddr>().is_ok(), "{case:?}");
+        }
     }
 }

@@ -44,68 +44,88 @@ pub enum Line<'a> {
     TooLong { len: usize, head: &'a [u8] },
 }
 
-/// Splits a byte stream into lines without ever holding more than [`MAX_LINE`] bytes of one.
-pub struct LineReader<R> {
-    inner: R,
-    buf: Vec<u8>,
-    line_no: u64,
-    eof: bool,
+/// Call `f` with every line of `input` and its 1-based number, never holding more than
+/// [`MAX_LINE`] bytes of one line. Lines that lie inside the reader's buffer are passed without
+/// copying; only a line split across two buffer fills is assembled in a side buffer. An IO error
+/// stops the walk; lines passed before it stay valid.
+pub fn for_each_line<R: BufRead>(mut input: R, mut f: impl FnMut(u64, Line<'_>)) -> io::Result<()> {
+    let mut carry: Vec<u8> = Vec::new();
+    let mut carry_len = 0usize; // the partial line's true length (carry is capped)
+    let mut carrying = false;
+    let mut line_no = 0u64;
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let n = chunk.len();
+        if n == 0 {
+            if carrying {
+                line_no += 1;
+                emit(line_no, &carry, carry_len, &mut f);
+            }
+            return Ok(());
+        }
+        let mut pos = 0;
+        if carrying {
+            match memchr::memchr(b'\n', chunk) {
+                Some(i) => {
+                    extend_capped(&mut carry, &chunk[..i]);
+                    carry_len += i;
+                    line_no += 1;
+                    emit(line_no, &carry, carry_len, &mut f);
+                    carry.clear();
+                    carry_len = 0;
+                    carrying = false;
+                    pos = i + 1;
+                }
+                None => {
+                    extend_capped(&mut carry, chunk);
+                    carry_len += n;
+                    input.consume(n);
+                    continue;
+                }
+            }
+        }
+        let base = pos;
+        for newline in memchr::memchr_iter(b'\n', &chunk[base..]) {
+            let end = base + newline;
+            let line = &chunk[pos..end];
+            line_no += 1;
+            emit(line_no, line, line.len(), &mut f);
+            pos = end + 1;
+        }
+        if pos < n {
+            extend_capped(&mut carry, &chunk[pos..]);
+            carry_len = n - pos;
+            carrying = true;
+        }
+        input.consume(n);
+    }
 }
 
-impl<R: BufRead> LineReader<R> {
-    pub fn new(inner: R) -> LineReader<R> {
-        LineReader {
-            inner,
-            buf: Vec::with_capacity(4096),
-            line_no: 0,
-            eof: false,
-        }
-    }
+fn extend_capped(buf: &mut Vec<u8>, bytes: &[u8]) {
+    let room = MAX_LINE.saturating_sub(buf.len());
+    buf.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
 
-    /// The next line and its 1-based number, `Ok(None)` at the end. An IO error leaves the reader at the failure; lines
-    /// returned before it stay valid.
-    pub fn next_line(&mut self) -> io::Result<Option<(u64, Line<'_>)>> {
-        if self.eof {
-            return Ok(None);
-        }
-        self.buf.clear();
-        let mut total = 0usize;
-        loop {
-            let chunk = match self.inner.fill_buf() {
-                Ok(c) => c,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if chunk.is_empty() {
-                self.eof = true;
-                if total == 0 {
-                    return Ok(None);
-                }
-                break;
-            }
-            let (take, done) = match memchr::memchr(b'\n', chunk) {
-                Some(i) => (i, true),
-                None => (chunk.len(), false),
-            };
-            let room = MAX_LINE.saturating_sub(self.buf.len());
-            self.buf.extend_from_slice(&chunk[..take.min(room)]);
-            total += take;
-            self.inner.consume(if done { take + 1 } else { take });
-            if done {
-                break;
-            }
-        }
-        self.line_no += 1;
-        if total > MAX_LINE {
-            let head = &self.buf[..self.buf.len().min(1024)];
-            return Ok(Some((self.line_no, Line::TooLong { len: total, head })));
-        }
-        let mut line = &self.buf[..];
-        if let [rest @ .., b'\r'] = line {
-            line = rest;
-        }
-        Ok(Some((self.line_no, Line::Text(line))))
+fn emit(line_no: u64, bytes: &[u8], len: usize, f: &mut impl FnMut(u64, Line<'_>)) {
+    if len > MAX_LINE {
+        f(
+            line_no,
+            Line::TooLong {
+                len,
+                head: &bytes[..bytes.len().min(1024)],
+            },
+        );
+        return;
     }
+    let line = match bytes {
+        [rest @ .., b'\r'] => rest,
+        _ => bytes,
+    };
+    f(line_no, Line::Text(line));
 }
 
 #[cfg(test)]
@@ -113,14 +133,17 @@ mod tests {
     use super::*;
 
     fn lines(input: &[u8]) -> Vec<String> {
-        let mut r = LineReader::new(io::BufReader::with_capacity(7, input));
         let mut out = Vec::new();
-        while let Some((_, line)) = r.next_line().unwrap() {
+        let mut numbers = Vec::new();
+        for_each_line(io::BufReader::with_capacity(7, input), |n, line| {
+            numbers.push(n);
             out.push(match line {
                 Line::Text(t) => String::from_utf8_lossy(t).into_owned(),
                 Line::TooLong { len, .. } => format!("<{len}>"),
             });
-        }
+        })
+        .unwrap();
+        assert_eq!(numbers, (1..=out.len() as u64).collect::<Vec<_>>());
         out
     }
 

@@ -12,7 +12,7 @@ use flowwatch_core::{FieldId, LogFormat, field::all_fields_through, format::is_f
 
 use crate::builder::{Cell, Plan, RecordBuilder, RecordMeta, SourceDefaults};
 use crate::error::{MAX_LINE, ReadError, Rejection};
-use crate::lines::{CountingReader, Line, LineReader};
+use crate::lines::{CountingReader, Line, for_each_line};
 use crate::{json, parquet_in};
 
 /// What the user says a source is; `Auto` looks at the content.
@@ -353,25 +353,17 @@ impl<'a> Reader<'a> {
 
     /// The text path: headers, records, CloudWatch export lines.
     fn read_lines(&mut self, input: impl BufRead) -> io::Result<()> {
-        let mut lines = LineReader::new(input);
-        loop {
-            let (line_no, line) = match lines.next_line() {
-                Ok(Some(line)) => line,
-                Ok(None) => return Ok(()),
-                Err(e) => {
-                    self.flush();
-                    return Err(e);
-                }
-            };
-            match line {
-                Line::TooLong { len, head } => {
-                    let reason =
-                        format!("line is {len} bytes long; records are at most {MAX_LINE}");
-                    self.reject(line_no, reason, head);
-                }
-                Line::Text(bytes) => self.text_line(line_no, bytes),
+        let result = for_each_line(input, |line_no, line| match line {
+            Line::TooLong { len, head } => {
+                let reason = format!("line is {len} bytes long; records are at most {MAX_LINE}");
+                self.reject(line_no, reason, head);
             }
+            Line::Text(bytes) => self.text_line(line_no, bytes),
+        });
+        if result.is_err() {
+            self.flush();
         }
+        result
     }
 
     /// One line of a text source.

@@ -59,7 +59,9 @@ pub fn writer_properties() -> WriterProperties {
         builder = builder.set_column_dictionary_enabled(ColumnPath::from(column), false);
     }
     builder
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        // zstd level 1 measured both faster (8%) and no larger than level 3 on flow logs: the
+        // columns are already dictionary- or RLE-encoded. Page statistics feed query pruning.
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(COMPACT_ROW_GROUP_ROWS * 4))
         .set_created_by(format!("flowwatch {}", env!("CARGO_PKG_VERSION")))
