@@ -103,22 +103,26 @@ impl PartitionedWriter {
             return Ok(());
         }
         let ts = batch.column(0).as_primitive::<TimestampMillisecondType>();
-        let hours: Vec<i64> = ts
-            .values()
-            .iter()
-            .map(|t| t.div_euclid(MS_PER_HOUR))
-            .collect();
-        let first = hours[0];
-        if hours.iter().all(|&h| h == first) {
-            self.route(first, batch.clone())?;
-        } else {
-            let mut distinct = hours.clone();
-            distinct.sort_unstable();
-            distinct.dedup();
-            for hour in distinct {
-                let mask = BooleanArray::from(hours.iter().map(|&h| h == hour).collect::<Vec<_>>());
-                let part = filter_record_batch(batch, &mask)?;
-                self.route(hour, part)?;
+        let (lo, hi) = (arrow::compute::min(ts), arrow::compute::max(ts));
+        match (lo, hi) {
+            (Some(lo), Some(hi)) if lo.div_euclid(MS_PER_HOUR) == hi.div_euclid(MS_PER_HOUR) => {
+                self.route(lo.div_euclid(MS_PER_HOUR), batch.clone())?;
+            }
+            _ => {
+                let hours: Vec<i64> = ts
+                    .values()
+                    .iter()
+                    .map(|t| t.div_euclid(MS_PER_HOUR))
+                    .collect();
+                let mut distinct = hours.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                for hour in distinct {
+                    let mask =
+                        BooleanArray::from(hours.iter().map(|&h| h == hour).collect::<Vec<_>>());
+                    let part = filter_record_batch(batch, &mask)?;
+                    self.route(hour, part)?;
+                }
             }
         }
         while self.pending_rows > self.group_rows {
