@@ -405,8 +405,10 @@ impl<'a> Reader<'a> {
         // Tokens are separated by single spaces; runs of spaces are tolerated (AWS's own example
         // page has one). memchr keeps this off the profile.
         let mut start = 0;
+        let mut token_bytes = 0;
         for end in memchr::memchr_iter(b' ', text.as_bytes()).chain(std::iter::once(text.len())) {
             if end > start {
+                token_bytes += end - start;
                 let token = &text[start..end];
                 cells.push(if token.as_bytes() == b"-" {
                     Cell::Null
@@ -417,7 +419,8 @@ impl<'a> Reader<'a> {
             start = end + 1;
         }
         let count = cells.len();
-        let canonical = !text.contains("  ") && !text.starts_with(' ') && !text.ends_with(' ');
+        // Single spaces only, none leading or trailing: exactly what a rebuild would produce.
+        let canonical = count > 0 && text.len() == token_bytes + count - 1;
         let plan = match self.plan_for(count) {
             Ok(plan) => plan,
             Err(reason) => {
@@ -539,7 +542,7 @@ fn split_export_prefix(text: &str) -> (Option<i64>, &str) {
             return (Some(t.timestamp_millis()), rest.trim_start_matches(' '));
         }
     }
-    if let Some(comma) = text.find(',')
+    if let Some(comma) = b.iter().take(14).position(|&c| c == b',')
         && (10..=13).contains(&comma)
         && b[..comma].iter().all(u8::is_ascii_digit)
     {
