@@ -212,97 +212,62 @@ fn read_one(
             });
         }
     };
-    let (key, summary, bytes) = match &source.path {
-        Some(path) => {
-            let key = match hash_file(path) {
-                Ok(k) => k,
-                Err(e) => {
-                    let summary = ReadSummary {
-                        error: Some(flowwatch_flowlog::ReadError::Io {
-                            source_name: source.name.clone(),
-                            source: e,
-                        }),
-                        ..ReadSummary::default()
-                    };
-                    let _ = tx.send(Msg::Done {
-                        worker,
-                        write_error: None,
-                        entry: None,
-                        summary,
-                        bytes: source.bytes,
-                        duplicate: false,
-                    });
-                    return;
-                }
-            };
-            if !force
-                && !seen
-                    .lock()
-                    .map(|mut s| s.insert(key.clone()))
-                    .unwrap_or(true)
-            {
-                let _ = tx.send(Msg::Done {
-                    worker,
-                    write_error: None,
-                    entry: None,
-                    summary: ReadSummary::default(),
-                    bytes: source.bytes,
-                    duplicate: true,
-                });
-                return;
-            }
-            let defaults = s3path::defaults_from_path(path);
-            let summary =
-                flowwatch_flowlog::read_path(path, &source.name, defaults, opts, &mut send);
-            (key, summary, source.bytes)
-        }
+    let done = |summary: ReadSummary, bytes: u64, duplicate: bool| {
+        let _ = tx.send(Msg::Done {
+            worker,
+            write_error: None,
+            entry: None,
+            summary,
+            bytes,
+            duplicate,
+        });
+    };
+    let io_failure = |e: std::io::Error| ReadSummary {
+        error: Some(flowwatch_flowlog::ReadError::Io {
+            source_name: source.name.clone(),
+            source: e,
+        }),
+        ..ReadSummary::default()
+    };
+    // The content key first: a source already stored is skipped before any parsing.
+    let (key, data) = match &source.path {
+        Some(path) => match hash_file(path) {
+            Ok(key) => (key, None),
+            Err(e) => return done(io_failure(e), source.bytes, false),
+        },
         None => {
             let mut data = Vec::new();
             if let Err(e) = std::io::stdin().lock().read_to_end(&mut data) {
-                let summary = ReadSummary {
-                    error: Some(flowwatch_flowlog::ReadError::Io {
-                        source_name: source.name.clone(),
-                        source: e,
-                    }),
-                    ..ReadSummary::default()
-                };
-                let _ = tx.send(Msg::Done {
-                    worker,
-                    write_error: None,
-                    entry: None,
-                    summary,
-                    bytes: 0,
-                    duplicate: false,
-                });
-                return;
+                return done(io_failure(e), 0, false);
             }
-            let key = blake3::hash(&data).to_hex().to_string();
-            if !force
-                && !seen
-                    .lock()
-                    .map(|mut s| s.insert(key.clone()))
-                    .unwrap_or(true)
-            {
-                let _ = tx.send(Msg::Done {
-                    worker,
-                    write_error: None,
-                    entry: None,
-                    summary: ReadSummary::default(),
-                    bytes: data.len() as u64,
-                    duplicate: true,
-                });
-                return;
-            }
-            let bytes = data.len() as u64;
-            let summary = flowwatch_flowlog::read_stream(
-                &data[..],
-                &source.name,
-                SourceDefaults::default(),
-                opts,
-                &mut send,
-            );
-            (key, summary, bytes)
+            (blake3::hash(&data).to_hex().to_string(), Some(data))
         }
+    };
+    let bytes = data.as_ref().map_or(source.bytes, |d| d.len() as u64);
+    if !force
+        && !seen
+            .lock()
+            .map(|mut s| s.insert(key.clone()))
+            .unwrap_or(true)
+    {
+        return done(ReadSummary::default(), bytes, true);
+    }
+    let summary = match (&source.path, data) {
+        (_, Some(data)) => flowwatch_flowlog::read_stream(
+            &data[..],
+            &source.name,
+            SourceDefaults::default(),
+            opts,
+            &mut send,
+        ),
+        (Some(path), None) => flowwatch_flowlog::read_path(
+            path,
+            &source.name,
+            s3path::defaults_from_path(path),
+            opts,
+            &mut send,
+        ),
+        (None, None) => ReadSummary::default(),
     };
     // A source that stopped early (truncated gzip) is still recorded: what it held before the
     // damage is stored, and re-ingesting the same damaged bytes would add nothing new.

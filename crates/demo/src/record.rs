@@ -16,37 +16,8 @@ ${region} ${az-id} ${flow-direction} ${traffic-path} ${pkt-src-aws-service} ${pk
 /// The `version` every record carries.
 const VERSION: i64 = 5;
 
-/// A column of [`LOG_FORMAT`], in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Column {
-    Version,
-    AccountId,
-    InterfaceId,
-    SrcAddr,
-    DstAddr,
-    SrcPort,
-    DstPort,
-    Protocol,
-    Packets,
-    Bytes,
-    Start,
-    End,
-    Action,
-    LogStatus,
-    VpcId,
-    SubnetId,
-    InstanceId,
-    TcpFlags,
-    Type,
-    PktSrcAddr,
-    PktDstAddr,
-    Region,
-    AzId,
-    FlowDirection,
-    TrafficPath,
-    PktSrcAwsService,
-    PktDstAwsService,
-}
+/// A column of [`LOG_FORMAT`]: the field catalog's own id, so names and types come from one place.
+pub(crate) use flowwatch_core::FieldId as Column;
 
 /// The columns in [`LOG_FORMAT`] order (a unit test keeps the two in step).
 pub(crate) const COLUMNS: [Column; 27] = {
@@ -90,53 +61,12 @@ pub(crate) enum Kind {
     Utf8,
 }
 
-impl Column {
-    /// The hyphen form, as in the S3 header line.
-    pub(crate) fn name(self) -> &'static str {
-        use Column::*;
-        match self {
-            Version => "version",
-            AccountId => "account-id",
-            InterfaceId => "interface-id",
-            SrcAddr => "srcaddr",
-            DstAddr => "dstaddr",
-            SrcPort => "srcport",
-            DstPort => "dstport",
-            Protocol => "protocol",
-            Packets => "packets",
-            Bytes => "bytes",
-            Start => "start",
-            End => "end",
-            Action => "action",
-            LogStatus => "log-status",
-            VpcId => "vpc-id",
-            SubnetId => "subnet-id",
-            InstanceId => "instance-id",
-            TcpFlags => "tcp-flags",
-            Type => "type",
-            PktSrcAddr => "pkt-srcaddr",
-            PktDstAddr => "pkt-dstaddr",
-            Region => "region",
-            AzId => "az-id",
-            FlowDirection => "flow-direction",
-            TrafficPath => "traffic-path",
-            PktSrcAwsService => "pkt-src-aws-service",
-            PktDstAwsService => "pkt-dst-aws-service",
-        }
-    }
-
-    /// The Parquet column name: hyphens become underscores.
-    pub(crate) fn parquet_name(self) -> String {
-        self.name().replace('-', "_")
-    }
-
-    pub(crate) fn kind(self) -> Kind {
-        use Column::*;
-        match self {
-            Version | SrcPort | DstPort | Protocol | TcpFlags | TrafficPath => Kind::Int32,
-            Packets | Bytes | Start | End => Kind::Int64,
-            _ => Kind::Utf8,
-        }
+/// The Parquet physical type AWS documents for a column, from the field catalog.
+pub(crate) fn kind(c: Column) -> Kind {
+    match c.def().ty {
+        flowwatch_core::FieldType::Int32 { .. } => Kind::Int32,
+        flowwatch_core::FieldType::Int64 => Kind::Int64,
+        _ => Kind::Utf8,
     }
 }
 
@@ -264,6 +194,8 @@ impl Record {
             TrafficPath => int(f.and_then(|f| f.traffic_path).map(i64::from)),
             PktSrcAwsService => text(f.and_then(|f| f.src_service)),
             PktDstAwsService => text(f.and_then(|f| f.dst_service)),
+            // Fields the demo's format does not carry.
+            _ => Value::Null,
         }
     }
 
@@ -356,10 +288,10 @@ mod tests {
             .collect();
         assert_eq!(tokens.join(" "), LOG_FORMAT);
         assert_eq!(header().split(' ').count(), 27);
-        assert_eq!(
-            Column::PktSrcAwsService.parquet_name(),
-            "pkt_src_aws_service"
-        );
+        // The catalog parses the demo's format back to exactly these columns.
+        let parsed = flowwatch_core::LogFormat::parse(LOG_FORMAT).unwrap();
+        assert_eq!(parsed, flowwatch_core::LogFormat::from_fields(&COLUMNS));
+        assert_eq!(parsed.version(), 5);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use parquet::file::properties::WriterProperties;
 
 use crate::env::{Environment, Interface};
 use crate::error::DemoError;
-use crate::record::{COLUMNS, Column, Kind, Record, Value, push_ipv4};
+use crate::record::{COLUMNS, Column, Kind, Record, Value, kind, push_ipv4};
 
 pub(super) enum EncodeError {
     Arrow(ArrowError),
@@ -55,12 +55,12 @@ pub(crate) fn schema() -> Schema {
     let fields: Vec<Field> = COLUMNS
         .iter()
         .map(|c| {
-            let ty = match c.kind() {
+            let ty = match kind(*c) {
                 Kind::Int32 => DataType::Int32,
                 Kind::Int64 => DataType::Int64,
                 Kind::Utf8 => DataType::Utf8,
             };
-            Field::new(c.parquet_name(), ty, true)
+            Field::new(c.column(), ty, true)
         })
         .collect();
     Schema::new(fields)
@@ -116,6 +116,8 @@ fn column(env: &Environment, records: &[Record], c: Column) -> ArrayRef {
                 .collect();
             Arc::new(StringArray::from(values))
         }
+        // Fields the demo's format does not carry (COLUMNS never lists them).
+        _ => arrow::array::new_null_array(&DataType::Utf8, records.len()),
     }
 }
 
