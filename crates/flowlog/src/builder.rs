@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use arrow::array::{
     ArrayRef, DictionaryArray, Int32Array, Int32Builder, Int64Builder, RecordBatch, StringArray,
@@ -166,7 +167,6 @@ pub struct RecordBuilder {
     extra_names: Vec<String>,
     extras: Vec<Column>,
     parsed: Vec<Parsed>,
-    scratch: String,
 }
 
 impl RecordBuilder {
@@ -184,7 +184,6 @@ impl RecordBuilder {
             extra_names: Vec::new(),
             extras: Vec::new(),
             parsed: Vec::new(),
-            scratch: String::new(),
         }
     }
 
@@ -345,10 +344,7 @@ impl RecordBuilder {
             Some(s) => self.stream.push(Some(s)),
             None => match plan.interface_slot.map(|i| (parsed[i], cells[i])) {
                 Some((Parsed::Str, Cell::Str(eni))) => {
-                    self.scratch.clear();
-                    self.scratch.push_str(eni);
-                    self.scratch.push_str("-all");
-                    self.stream.push(Some(&self.scratch));
+                    self.stream.push_suffixed(eni, STREAM_SUFFIX)
                 }
                 _ => self.stream.push(None),
             },
@@ -412,41 +408,77 @@ impl RecordBuilder {
 struct Dict {
     keys: Vec<Option<i32>>,
     values: Vec<String>,
-    index: HashMap<String, i32>,
-    last: Option<i32>,
+    /// Keyed by the value without its suffix (`eni-…` for `eni-…-all`), so a row never builds
+    /// the string just to look it up.
+    /// One map for plain values, one for suffixed ones.
+    index: [HashMap<String, i32, BuildHasherDefault<FxHasher>>; 2],
+    last: Option<(i32, usize)>,
 }
+
+/// CloudWatch's stream name for a VPC flow log is the ENI with this suffix.
+const STREAM_SUFFIX: &str = "-all";
 
 impl Dict {
     fn push(&mut self, value: Option<&str>) {
-        let Some(v) = value else {
-            self.keys.push(None);
-            return;
-        };
-        if let Some(k) = self.last
-            && self.values[k as usize] == v
-        {
-            self.keys.push(Some(k));
-            return;
+        match value {
+            Some(v) => self.push_suffixed(v, ""),
+            None => self.keys.push(None),
         }
-        let k = match self.index.get(v) {
+    }
+
+    /// Append `base` + `suffix`.
+    fn push_suffixed(&mut self, base: &str, suffix: &'static str) {
+        if let Some((k, base_len)) = self.last {
+            let v = &self.values[k as usize];
+            if base_len == base.len()
+                && v.len() == base.len() + suffix.len()
+                && v.starts_with(base)
+                && v.ends_with(suffix)
+            {
+                self.keys.push(Some(k));
+                return;
+            }
+        }
+        let index = &mut self.index[usize::from(!suffix.is_empty())];
+        let k = match index.get(base) {
             Some(&k) => k,
             None => {
                 let k = self.values.len() as i32;
-                self.values.push(v.to_string());
-                self.index.insert(v.to_string(), k);
+                self.values.push(format!("{base}{suffix}"));
+                index.insert(base.to_string(), k);
                 k
             }
         };
-        self.last = Some(k);
+        self.last = Some((k, base.len()));
         self.keys.push(Some(k));
     }
 
     fn finish(&mut self) -> DictionaryArray<Int32Type> {
         let keys = Int32Array::from(std::mem::take(&mut self.keys));
         let values = Arc::new(StringArray::from_iter_values(self.values.drain(..)));
-        self.index.clear();
+        self.index.iter_mut().for_each(HashMap::clear);
         self.last = None;
         DictionaryArray::new(keys, values)
+    }
+}
+
+/// The Fx hash (rustc's): a multiply and a rotate per word, plenty for short ids in a
+/// per-batch map, and several times cheaper than SipHash.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
