@@ -42,6 +42,14 @@ fn json(out: &Output) -> Value {
     })
 }
 
+/// `flowwatch ingest PATH -g GROUP -o json`, parsed.
+fn ingest_json(data: &Path, path: &Path, group: &str) -> Value {
+    json(&run(
+        data,
+        &["ingest", path.to_str().unwrap(), "-g", group, "-o", "json"],
+    ))
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -377,17 +385,7 @@ fn log_group_lifecycle_and_retention() {
     // Records from 2014 are beyond a 7-day retention: the ingest stores, then prunes them.
     let old = tmp.path().join("old.log");
     std::fs::write(&old, "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n").unwrap();
-    let r = json(&run(
-        &data,
-        &[
-            "ingest",
-            old.to_str().unwrap(),
-            "-g",
-            "/aws/vpc/old",
-            "-o",
-            "json",
-        ],
-    ));
+    let r = ingest_json(&data, &old, "/aws/vpc/old");
     assert_eq!(r["records_stored"], 1);
     assert_eq!(r["partitions_pruned_files"], 1);
 
@@ -425,17 +423,7 @@ fn log_group_lifecycle_and_retention() {
     let list = json(&run(&data, &["log-groups", "list", "-o", "json"]));
     assert_eq!(list.as_array().unwrap().len(), 1);
     // Deleting a group forgets its sources: the same file can be ingested anew.
-    let r = json(&run(
-        &data,
-        &[
-            "ingest",
-            fresh.to_str().unwrap(),
-            "-g",
-            "keep",
-            "-o",
-            "json",
-        ],
-    ));
+    let r = ingest_json(&data, &fresh, "keep");
     assert_eq!(r["records_stored"], 1);
 }
 
@@ -494,7 +482,9 @@ fn kill_9_at_random_points_never_loses_or_duplicates() {
         "15000",
     ];
     // A deterministic spread of kill delays (no RNG dependency needed).
-    let delays_ms = [40u64, 130, 260, 75, 410, 190, 330, 55, 520, 240, 160, 95];
+    let delays_ms = [
+        40u64, 130, 260, 75, 410, 190, 330, 55, 520, 240, 160, 95, 15, 25, 110, 145, 205, 290,
+    ];
     for d in delays_ms {
         let mut child = bin()
             .arg("--data-dir")

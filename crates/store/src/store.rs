@@ -186,10 +186,17 @@ impl Store {
             self.records_since_checkpoint += 1;
         }
         // Staging directories of transactions that never reached their commit point.
+        // Also the temp copy of a record killed before (or just after) its link, and the
+        // remains of a deleted group.
         let staging = self.root.join(STAGING);
         for entry in fs::read_dir(&staging).at(&staging)? {
-            let path = entry.at(&staging)?.path();
-            fs::remove_dir_all(&path).at(&path)?;
+            let entry = entry.at(&staging)?;
+            let path = entry.path();
+            if entry.file_type().at(&path)?.is_dir() {
+                fs::remove_dir_all(&path).at(&path)?;
+            } else {
+                fs::remove_file(&path).at(&path)?;
+            }
         }
         Ok(())
     }

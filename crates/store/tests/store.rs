@@ -30,6 +30,23 @@ fn records() -> Vec<String> {
         .collect()
 }
 
+/// A transaction holding [`INPUT`], not yet committed.
+fn stage(store: &mut Store, group: &str) -> (flowwatch_store::Txn, flowwatch_flowlog::ReadSummary) {
+    let mut txn = store.begin(group).unwrap();
+    let summary = read_stream(
+        INPUT.as_bytes(),
+        "input",
+        SourceDefaults::default(),
+        &ReadOptions::default(),
+        &mut |o| {
+            if let Output::Batch(b) = o {
+                txn.write(&b).unwrap();
+            }
+        },
+    );
+    (txn, summary)
+}
+
 fn read_back(dir: &Path) -> Vec<String> {
     let mut files = Vec::new();
     walk(dir, &mut files);
@@ -63,18 +80,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 fn text_survives_the_store_unchanged() {
     let tmp = tempfile::tempdir().unwrap();
     let mut store = Store::open(tmp.path()).unwrap();
-    let mut txn = store.begin("/aws/vpc/roundtrip").unwrap();
-    let summary = read_stream(
-        INPUT.as_bytes(),
-        "input",
-        SourceDefaults::default(),
-        &ReadOptions::default(),
-        &mut |o| {
-            if let Output::Batch(b) = o {
-                txn.write(&b).unwrap();
-            }
-        },
-    );
+    let (mut txn, summary) = stage(&mut store, "/aws/vpc/roundtrip");
     assert_eq!(summary.rejected, 0, "{summary:?}");
     txn.add_source(SourceEntry {
         key: "k".into(),
@@ -102,18 +108,7 @@ fn text_survives_the_store_unchanged() {
 fn an_uncommitted_transaction_leaves_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let mut store = Store::open(tmp.path()).unwrap();
-    let mut txn = store.begin("g").unwrap();
-    read_stream(
-        INPUT.as_bytes(),
-        "input",
-        SourceDefaults::default(),
-        &ReadOptions::default(),
-        &mut |o| {
-            if let Output::Batch(b) = o {
-                txn.write(&b).unwrap();
-            }
-        },
-    );
+    let (mut txn, _) = stage(&mut store, "g");
     txn.add_source(SourceEntry {
         key: "k".into(),
         name: "input".into(),
@@ -142,4 +137,26 @@ fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
         .open(tmp.path().join(".lock"))
         .unwrap();
     assert!(second.try_lock().is_err());
+}
+
+/// Regression: a kill between writing a transaction record's temp file and linking it left a
+/// file in `_staging`, and recovery, expecting only directories, refused to open the store.
+#[test]
+fn recovery_clears_a_stray_record_file_in_staging() {
+    let tmp = tempfile::tempdir().unwrap();
+    drop(Store::open(tmp.path()).unwrap());
+    std::fs::write(
+        tmp.path().join("_staging/1795439533113-2638-4.json"),
+        b"{\"partial",
+    )
+    .unwrap();
+    std::fs::create_dir_all(tmp.path().join("_staging/1795439533113-2638-5/w1")).unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("_staging"))
+            .unwrap()
+            .count(),
+        0
+    );
+    drop(store);
 }
