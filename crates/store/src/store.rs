@@ -212,6 +212,18 @@ impl Store {
 
     /// Step 3 of the protocol; idempotent.
     fn apply(&self, record: &TxnRecord) -> Result<()> {
+        if record.kind == "delete-group" {
+            let dir = self.group_dir(&record.group);
+            if dir.exists() {
+                // Out of `groups/` in one rename; the rest is cleanup recovery also does.
+                let trash = self
+                    .root
+                    .join(STAGING)
+                    .join(format!("deleted-{}", record.id));
+                fs::rename(&dir, &trash).at(&dir)?;
+                fs::remove_dir_all(&trash).at(&trash)?;
+            }
+        }
         let mut dirs = BTreeSet::new();
         for f in &record.added {
             let staged = self.root.join(&f.staging);
@@ -409,16 +421,11 @@ impl Store {
         Ok(())
     }
 
-    /// Delete a group and its data. The group directory is first renamed out of `groups/`
-    /// (atomic), then removed; its ledger entries go with it so its sources can be ingested anew.
+    /// Delete a group and its data, and forget its sources so they can be ingested anew.
     pub fn delete_group(&mut self, name: &str) -> Result<()> {
         self.group(name)?;
-        let dir = self.group_dir(name);
-        let trash = self
-            .root
-            .join(STAGING)
-            .join(format!("deleted-{}", txn_id()));
-        fs::rename(&dir, &trash).at(&dir)?;
+        // The record is the commit point; applying it moves the directory away (see `apply`),
+        // so a crash at any step is finished by the next open.
         let record = TxnRecord {
             id: txn_id(),
             seq: 0,
@@ -430,9 +437,7 @@ impl Store {
             sources: vec![],
             quarantine: None,
         };
-        self.commit_record(record)?;
-        fs::remove_dir_all(&trash).at(&trash)?;
-        Ok(())
+        self.commit_record(record)
     }
 
     /// Content keys of every source already ingested into the group.
