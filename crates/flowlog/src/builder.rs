@@ -359,10 +359,11 @@ impl RecordBuilder {
         Ok(())
     }
 
-    /// Take the records so far as a batch (None when empty).
-    pub fn finish(&mut self) -> Option<RecordBatch> {
+    /// Take the records so far as a batch (`Ok(None)` when empty). An error means an internal
+    /// inconsistency (a bug, never bad input); the caller reports it on the source.
+    pub fn finish(&mut self) -> Result<Option<RecordBatch>, arrow::error::ArrowError> {
         if self.rows == 0 {
-            return None;
+            return Ok(None);
         }
         let rows = self.rows;
         let schema = schema::schema_with_extras(&self.extra_names);
@@ -393,12 +394,9 @@ impl RecordBuilder {
         self.rows = 0;
         // Extras persist across batches so plans stay valid; a batch simply carries them as null
         // columns when unused.
-        match RecordBatch::try_new(schema, columns) {
-            Ok(batch) => Some(batch),
-            // The builder constructs every column with the schema's type and `rows` entries, so
-            // this cannot happen; keep the error visible rather than panic.
-            Err(e) => unreachable_batch(e),
-        }
+        // Every column is built with the schema's type and `rows` entries, so this only fails
+        // on a bug; it is reported, not panicked on.
+        RecordBatch::try_new(schema, columns).map(Some)
     }
 }
 
@@ -480,13 +478,6 @@ impl Hasher for FxHasher {
     fn finish(&self) -> u64 {
         self.0
     }
-}
-
-#[cold]
-fn unreachable_batch(e: arrow::error::ArrowError) -> Option<RecordBatch> {
-    // An internal invariant broke; surfacing it as a missing batch would lose data silently.
-    // Abort loudly in debug builds, and in release too: this is a bug, not bad input.
-    panic!("flow record builder produced an inconsistent batch: {e}")
 }
 
 fn append_str(column: &mut Column, row: usize, cap: usize, value: &str) {

@@ -201,8 +201,17 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn flush(&mut self) {
-        if let Some(batch) = self.builder.finish() {
-            (self.out)(Output::Batch(batch));
+        match self.builder.finish() {
+            Ok(Some(batch)) => (self.out)(Output::Batch(batch)),
+            Ok(None) => {}
+            Err(e) => {
+                self.summary.error.get_or_insert_with(|| {
+                    ReadError::format(
+                        &self.name,
+                        format!("internal error assembling records (please report): {e}"),
+                    )
+                });
+            }
         }
     }
 
