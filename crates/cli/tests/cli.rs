@@ -119,6 +119,17 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// `files` gzip objects of `per_file` records each (records numbered from 0) in the S3 key
+/// layout under `dir`; returns the `AWSLogs` root.
+fn write_s3_input(dir: &Path, files: u64, per_file: u64) -> PathBuf {
+    let input = s3_dir(dir);
+    for f in 0..files {
+        let lines: Vec<String> = (f * per_file..(f + 1) * per_file).map(record).collect();
+        write_gz(&input.join(format!("part{f:03}.log.gz")), &lines);
+    }
+    dir.join("AWSLogs")
+}
+
 fn s3_dir(root: &Path) -> PathBuf {
     root.join("AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/02")
 }
@@ -126,13 +137,8 @@ fn s3_dir(root: &Path) -> PathBuf {
 #[test]
 fn ingest_reports_and_reingest_adds_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let input = s3_dir(tmp.path());
-    for f in 0..3u64 {
-        let lines: Vec<String> = (f * 100..f * 100 + 100).map(record).collect();
-        write_gz(&input.join(format!("f{f}.log.gz")), &lines);
-    }
+    let root = write_s3_input(tmp.path(), 3, 100);
     let data = tmp.path().join("data");
-    let root = tmp.path().join("AWSLogs");
     let args = [
         "ingest",
         root.to_str().unwrap(),
@@ -463,15 +469,9 @@ fn compaction_merges_small_files_without_losing_records() {
 #[test]
 fn kill_9_at_random_points_never_loses_or_duplicates() {
     let tmp = tempfile::tempdir().unwrap();
-    let input = s3_dir(tmp.path());
-    let files = 40u64;
-    let per_file = 5_000u64;
-    for f in 0..files {
-        let lines: Vec<String> = (f * per_file..(f + 1) * per_file).map(record).collect();
-        write_gz(&input.join(format!("part{f:03}.log.gz")), &lines);
-    }
+    let (files, per_file) = (40u64, 5_000u64);
+    let root = write_s3_input(tmp.path(), files, per_file);
     let data = tmp.path().join("data");
-    let root = tmp.path().join("AWSLogs");
     let args = [
         "ingest",
         root.to_str().unwrap(),

@@ -30,6 +30,15 @@ const V6: &str = "2 123456789010 eni-1235b8ca123456789 2001:db8:1234:a100:8d6e:3
 const NAT_HEADER: &str = "instance-id interface-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr";
 const NAT: &str = "- eni-1235b8ca123456789 10.0.1.5 10.0.0.220 10.0.1.5 203.0.113.5";
 
+/// The source-level error of a read, as text ("" when there was none).
+fn error_text(out: &Outcome) -> String {
+    out.summary
+        .error
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
 fn lines(records: &[&str]) -> String {
     records.iter().map(|r| format!("{r}\n")).collect()
 }
@@ -202,12 +211,7 @@ fn binary_junk_is_a_clear_error() {
         out.rejects.is_empty(),
         "no record-by-record noise for a binary file"
     );
-    let msg = out
-        .summary
-        .error
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_default();
+    let msg = error_text(&out);
     assert!(msg.contains("binary"), "{msg}");
 
     // Junk behind each magic number is reported by the layer it claims to be.
@@ -224,30 +228,15 @@ fn binary_junk_is_a_clear_error() {
     fake_parquet.extend(noise(512, 11));
     let out = read_bytes(&fake_parquet, &opts());
     assert_eq!(out.summary.detected, Detected::Parquet);
-    let msg = out
-        .summary
-        .error
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_default();
+    let msg = error_text(&out);
     assert!(msg.contains("Parquet"), "{msg}");
 
     let out = read_bytes(b"H4sI!!!not base64!!!", &opts());
-    let msg = out
-        .summary
-        .error
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_default();
+    let msg = error_text(&out);
     assert!(msg.contains("base64"), "{msg}");
 
     let out = read_bytes(b"{\"message\": \"2 1", &opts());
-    let msg = out
-        .summary
-        .error
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_default();
+    let msg = error_text(&out);
     assert!(msg.contains("invalid JSON"), "{msg}");
 }
 
@@ -872,12 +861,7 @@ fn parquet_with_bad_rows_unknown_columns_and_float_ports() {
 
     let data = parquet_bytes(vec![("Not A Field", utf8(&[Some("x")]))]);
     let out = read_bytes(&data, &opts());
-    let msg = out
-        .summary
-        .error
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_default();
+    let msg = error_text(&out);
     assert!(msg.contains("not flow-log fields"), "{msg}");
 }
 

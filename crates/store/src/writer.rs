@@ -106,7 +106,7 @@ impl PartitionedWriter {
         let (lo, hi) = (arrow::compute::min(ts), arrow::compute::max(ts));
         match (lo, hi) {
             (Some(lo), Some(hi)) if lo.div_euclid(MS_PER_HOUR) == hi.div_euclid(MS_PER_HOUR) => {
-                self.route(lo.div_euclid(MS_PER_HOUR), batch.clone())?;
+                self.route(lo.div_euclid(MS_PER_HOUR), batch.clone(), (lo, hi))?;
             }
             _ => {
                 let hours: Vec<i64> = ts
@@ -121,7 +121,12 @@ impl PartitionedWriter {
                     let mask =
                         BooleanArray::from(hours.iter().map(|&h| h == hour).collect::<Vec<_>>());
                     let part = filter_record_batch(batch, &mask)?;
-                    self.route(hour, part)?;
+                    let ts = part.column(0).as_primitive::<TimestampMillisecondType>();
+                    let range = (arrow::compute::min(ts), arrow::compute::max(ts));
+                    let (Some(lo), Some(hi)) = range else {
+                        continue;
+                    };
+                    self.route(hour, part, (lo, hi))?;
                 }
             }
         }
@@ -135,7 +140,8 @@ impl PartitionedWriter {
         Ok(())
     }
 
-    fn route(&mut self, hour: i64, batch: RecordBatch) -> Result<()> {
+    /// Queue a batch whose rows all fall in `hour`; `range` is its min and max timestamp.
+    fn route(&mut self, hour: i64, batch: RecordBatch, range: (i64, i64)) -> Result<()> {
         let idx = match self
             .open
             .iter()
@@ -149,11 +155,8 @@ impl PartitionedWriter {
         };
         let rows = batch.num_rows();
         let file = &mut self.open[idx];
-        let ts = batch.column(0).as_primitive::<TimestampMillisecondType>();
-        if let (Some(lo), Some(hi)) = (arrow::compute::min(ts), arrow::compute::max(ts)) {
-            file.min_ts = file.min_ts.min(lo);
-            file.max_ts = file.max_ts.max(hi);
-        }
+        file.min_ts = file.min_ts.min(range.0);
+        file.max_ts = file.max_ts.max(range.1);
         file.pending.push(batch);
         file.pending_rows += rows;
         self.pending_rows += rows;
@@ -310,7 +313,6 @@ pub fn sort_batch(batch: &RecordBatch) -> Result<RecordBatch> {
 /// Column names the store relies on (kept here to avoid depending on the reader crate).
 pub mod flowwatch_flowlog_names {
     pub const LOG_STREAM: &str = "log_stream";
-    pub const TIMESTAMP: &str = "timestamp";
 }
 
 /// `year=YYYY/month=MM/day=DD/hour=HH` for an hour index (hours since the epoch).
