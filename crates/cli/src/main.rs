@@ -5,6 +5,7 @@ mod demo;
 mod groups;
 mod ingest;
 mod output;
+mod query;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,6 +78,9 @@ as AWS delivers them to S3 — gzip text and Parquet — then ingests both into 
         #[arg(long, default_value = "./flowwatch-demo")]
         dir: PathBuf,
     },
+    /// Run a CloudWatch Logs Insights query over stored log groups
+    #[command(long_about = query::LONG_ABOUT)]
+    Query(query::QueryArgs),
     /// Read flow-log files, directories, globs or stdin (`-`) into a log group
     #[command(
         long_about = "Reads each source, detecting its form from its content: S3 text (a header line sets the \
@@ -218,13 +222,14 @@ fn run(cli: Cli) -> Result<u8> {
             let mut store = open_store(&cli.data_dir)?;
             groups::run(&mut store, cmd, out)
         }
+        Command::Query(args) => query::run(&cli.data_dir, args, cli.output),
     }
 }
 
 pub fn ingest_report(r: &ingest::IngestReport, out: OutputFormat) -> Result<()> {
     use output::human_bytes;
     match out {
-        OutputFormat::Json => {
+        OutputFormat::Json | OutputFormat::Ndjson | OutputFormat::Cloudwatch => {
             println!("{}", serde_json::to_string_pretty(r)?);
         }
         OutputFormat::Table | OutputFormat::Csv => {

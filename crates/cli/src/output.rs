@@ -8,8 +8,13 @@ use serde_json::{Map, Value};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Table,
+    /// An array of objects, typed values.
     Json,
+    /// One JSON object per line.
+    Ndjson,
     Csv,
+    /// `flowwatch query` only: the JSON of `aws logs get-query-results`.
+    Cloudwatch,
 }
 
 /// A result table: typed cells so JSON keeps numbers as numbers.
@@ -36,7 +41,16 @@ impl Table {
         match format {
             OutputFormat::Table => self.write_table(&mut out),
             OutputFormat::Csv => self.write_csv(&mut out),
-            OutputFormat::Json => {
+            OutputFormat::Ndjson => {
+                for r in &self.rows {
+                    let obj: Map<String, Value> =
+                        self.headers.iter().cloned().zip(r.iter().cloned()).collect();
+                    serde_json::to_writer(&mut out, &Value::Object(obj))?;
+                    writeln!(out)?;
+                }
+                Ok(())
+            }
+            OutputFormat::Json | OutputFormat::Cloudwatch => {
                 let rows: Vec<Value> = self
                     .rows
                     .iter()

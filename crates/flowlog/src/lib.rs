@@ -24,5 +24,5 @@ mod source;
 
 pub use builder::SourceDefaults;
 pub use error::{MAX_LINE, ReadError, Rejection};
-pub use message::rebuild_message;
+pub use message::{rebuild_message, rebuild_messages};
 pub use source::{Detected, InputFormat, Output, ReadOptions, ReadSummary, read_path, read_stream};

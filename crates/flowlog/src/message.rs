@@ -43,3 +43,80 @@ pub fn rebuild_message(batch: &RecordBatch, row: usize) -> Option<String> {
     }
     Some(out)
 }
+
+/// [`rebuild_message`] for every row of a batch, parsing each distinct `log_format` once.
+/// Rows whose format cannot be parsed get null.
+pub fn rebuild_messages(batch: &RecordBatch) -> arrow::array::StringArray {
+    use std::collections::HashMap;
+    let rows = batch.num_rows();
+    let mut out = arrow::array::StringBuilder::with_capacity(rows, rows * 96);
+    let message = batch
+        .column_by_name(MESSAGE)
+        .filter(|c| c.data_type() == &DataType::Utf8)
+        .map(|c| c.as_string::<i32>().clone());
+    let format = batch
+        .column_by_name(LOG_FORMAT)
+        .and_then(|c| arrow::compute::cast(c, &DataType::Utf8).ok())
+        .map(|c| c.as_string::<i32>().clone());
+    // Per distinct format: for each slot, the column it reads (None: always `-`).
+    let mut plans: HashMap<String, Option<Vec<Option<usize>>>> = HashMap::new();
+    let schema = batch.schema();
+    let mut line = String::with_capacity(256);
+    for row in 0..rows {
+        if let Some(m) = &message
+            && !m.is_null(row)
+        {
+            out.append_value(m.value(row));
+            continue;
+        }
+        let Some(f) = format.as_ref().filter(|f| !f.is_null(row)) else {
+            out.append_null();
+            continue;
+        };
+        let header = f.value(row);
+        if !plans.contains_key(header) {
+            let plan = LogFormat::parse(header).ok().map(|format| {
+                format
+                    .slots()
+                    .iter()
+                    .map(|slot| {
+                        let name = match slot {
+                            Slot::Known(id) => id.column().to_string(),
+                            Slot::Unknown(_) => crate::schema::extra_column(slot),
+                        };
+                        schema.index_of(&name).ok()
+                    })
+                    .collect()
+            });
+            plans.insert(header.to_string(), plan);
+        }
+        let Some(Some(plan)) = plans.get(header) else {
+            out.append_null();
+            continue;
+        };
+        line.clear();
+        for (i, column) in plan.iter().enumerate() {
+            if i > 0 {
+                line.push(' ');
+            }
+            match column.map(|c| batch.column(c)) {
+                Some(c) if !c.is_null(row) => match c.data_type() {
+                    DataType::Int32 => {
+                        line.push_str(&c.as_primitive::<Int32Type>().value(row).to_string())
+                    }
+                    DataType::Int64 => {
+                        line.push_str(&c.as_primitive::<Int64Type>().value(row).to_string())
+                    }
+                    DataType::Utf8 => line.push_str(c.as_string::<i32>().value(row)),
+                    _ => match arrow::util::display::array_value_to_string(c, row) {
+                        Ok(s) => line.push_str(&s),
+                        Err(_) => line.push('-'),
+                    },
+                },
+                _ => line.push('-'),
+            }
+        }
+        out.append_value(&line);
+    }
+    out.finish()
+}

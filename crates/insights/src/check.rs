@@ -31,7 +31,7 @@ pub fn check(query: &Query) -> Result<(), QueryError> {
                     ));
                 }
                 for p in &stats.aggregates {
-                    no_nested_aggregates(&p.expr, false)?;
+                    no_nested_aggregates(&p.expr)?;
                 }
                 for p in &stats.by {
                     no_aggregates(&p.expr, "in `stats … by`")?;
@@ -63,46 +63,49 @@ fn no_aggregates(expr: &Expr, place: &str) -> Result<(), QueryError> {
             && functions::lookup(name).is_some_and(|f| f.aggregate)
         {
             err = Some(
-                QueryError::new(format!("the aggregate `{name}` is not allowed {place}"), e.span)
-                    .with_help("aggregate with `stats`, then refer to its result by alias"),
+                QueryError::new(
+                    format!("the aggregate `{name}` is not allowed {place}"),
+                    e.span,
+                )
+                .with_help("aggregate with `stats`, then refer to its result by alias"),
             );
         }
     });
     err.map_or(Ok(()), Err)
 }
 
-fn no_nested_aggregates(expr: &Expr, inside: bool) -> Result<(), QueryError> {
-    match &expr.kind {
-        ExprKind::Call { name, args, .. } => {
-            let aggregate = functions::lookup(name).is_some_and(|f| f.aggregate);
-            if aggregate && inside {
-                return Err(QueryError::new(
-                    format!("the aggregate `{name}` cannot be nested inside another aggregate"),
-                    expr.span,
-                ));
-            }
+/// An aggregate inside another aggregate's arguments. Built on [`Expr::walk`] rather than its
+/// own recursion: that took ~2 KiB of stack per tree level in debug builds, too much for the
+/// deep (but bounded) left-leaning trees of long operator chains.
+fn no_nested_aggregates(expr: &Expr) -> Result<(), QueryError> {
+    let mut err = None;
+    expr.walk(&mut |e| {
+        if err.is_none()
+            && let ExprKind::Call { name, args, .. } = &e.kind
+            && is_aggregate(name)
+        {
+            // Aggregates' argument trees are disjoint unless nested (an error), so every node
+            // is visited at most twice.
             for a in args {
-                no_nested_aggregates(a, inside || aggregate)?;
+                a.walk(&mut |inner| {
+                    if err.is_none()
+                        && let ExprKind::Call { name, .. } = &inner.kind
+                        && is_aggregate(name)
+                    {
+                        err = Some(QueryError::new(
+                            format!(
+                                "the aggregate `{name}` cannot be nested inside another aggregate"
+                            ),
+                            inner.span,
+                        ));
+                    }
+                });
             }
         }
-        ExprKind::List(items) => {
-            for a in items {
-                no_nested_aggregates(a, inside)?;
-            }
-        }
-        ExprKind::Neg(a) | ExprKind::Not(a) => no_nested_aggregates(a, inside)?,
-        ExprKind::Binary(_, a, b) => {
-            no_nested_aggregates(a, inside)?;
-            no_nested_aggregates(b, inside)?;
-        }
-        ExprKind::Like { expr, .. } => no_nested_aggregates(expr, inside)?,
-        ExprKind::In { expr, list, .. } => {
-            no_nested_aggregates(expr, inside)?;
-            for a in list {
-                no_nested_aggregates(a, inside)?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
+    });
+    err.map_or(Ok(()), Err)
+}
+
+fn is_aggregate(name: &str) -> bool {
+    functions::lookup(name).is_some_and(|f| f.aggregate)
 }

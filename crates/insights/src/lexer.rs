@@ -7,7 +7,10 @@ use crate::error::QueryError;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Tok {
     /// A name; `quoted` when it was written in backticks (then never a keyword).
-    Ident { name: String, quoted: bool },
+    Ident {
+        name: String,
+        quoted: bool,
+    },
     Int(i64),
     Float(f64),
     Period(Period),
@@ -244,7 +247,7 @@ pub fn period(value: i64, unit: &str) -> Option<Period> {
         "h" | "hr" | "hrs" | "hour" | "hours" => "h",
         "d" | "day" | "days" => "d",
         "w" | "week" | "weeks" => "w",
-        "mo" | "mon" | "mons" | "month" | "months" => "mo",
+        "mo" | "mos" | "mon" | "mons" | "month" | "months" => "mo",
         "q" | "qtr" | "qtrs" | "quarter" | "quarters" => "q",
         "y" | "yr" | "yrs" | "year" | "years" => "y",
         _ => return None,

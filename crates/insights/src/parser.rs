@@ -9,11 +9,27 @@ use crate::lexer::{Tok, lex, skip_trivia};
 
 /// Parse and check a query. Errors carry the span of the problem.
 pub fn parse(src: &str) -> Result<Query, QueryError> {
-    let mut p = Parser { src, pos: 0 };
+    let mut p = Parser {
+        src,
+        pos: 0,
+        nesting: 0,
+        operators: 0,
+    };
     let query = p.query()?;
     crate::check::check(&query)?;
     Ok(query)
 }
+
+/// How deeply an expression may nest (parentheses, lists, call arguments, `not`, unary `-`,
+/// `^`). The parser recurses once per level, ~25 KiB of stack per level in a debug build;
+/// without a bound a few hundred `(` overflowed a 2 MiB thread stack and aborted the process.
+const MAX_NESTING: usize = 32;
+
+/// How many chaining operators (`or and + - * / % ^`) one expression may have.
+/// Left-associative chains (`a+a+a…`) parse in a loop but build a tree as deep as the chain,
+/// which is then walked and dropped recursively; this bound (with [`MAX_NESTING`]) keeps
+/// those walks shallow. Comparisons do not chain, so they are not counted.
+const MAX_OPERATORS: usize = 1000;
 
 const COMMANDS: &[&str] = &[
     "fields", "display", "filter", "where", "stats", "sort", "limit", "head", "tail", "parse",
@@ -21,8 +37,14 @@ const COMMANDS: &[&str] = &[
 ];
 
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("pattern", "`pattern` (machine-learning clustering) is not supported"),
-    ("anomaly", "`anomaly` (machine-learning detection) is not supported"),
+    (
+        "pattern",
+        "`pattern` (machine-learning clustering) is not supported",
+    ),
+    (
+        "anomaly",
+        "`anomaly` (machine-learning detection) is not supported",
+    ),
     (
         "filterindex",
         "`filterIndex` is not needed: flowwatch prunes by time partition; use `filter`",
@@ -31,12 +53,19 @@ const UNSUPPORTED: &[(&str, &str)] = &[
         "unnest",
         "`unnest` is not supported: flow-log fields are never lists",
     ),
-    ("unmask", "`unmask` is not supported: flowwatch does not mask data"),
+    (
+        "unmask",
+        "`unmask` is not supported: flowwatch does not mask data",
+    ),
 ];
 
 struct Parser<'a> {
     src: &'a str,
     pos: usize,
+    /// Current expression nesting depth (see [`MAX_NESTING`]).
+    nesting: usize,
+    /// Binary operators in the current top-level expression (see [`MAX_OPERATORS`]).
+    operators: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -75,7 +104,9 @@ impl<'a> Parser<'a> {
     }
 
     fn expected(&self, what: &str) -> QueryError {
-        match self.peek_with(true) {
+        // Not `peek_with(true)`: where an operand may start, `primary` has already lexed any
+        // regex; elsewhere a `/` is just a misplaced `/`, not an unterminated regex.
+        match self.peek() {
             Ok((tok, span)) => {
                 QueryError::new(format!("expected {what}, found {}", tok.describe()), span)
             }
@@ -141,7 +172,10 @@ impl<'a> Parser<'a> {
                 (Tok::Eof, _) => break,
                 (tok, span) => {
                     return Err(QueryError::new(
-                        format!("expected `|` or the end of the query, found {}", tok.describe()),
+                        format!(
+                            "expected `|` or the end of the query, found {}",
+                            tok.describe()
+                        ),
                         span,
                     )
                     .with_help("commands are separated by `|`"));
@@ -311,8 +345,10 @@ impl<'a> Parser<'a> {
                 if stars != names.len() {
                     return Err(QueryError::new(
                         format!(
-                            "the pattern has {stars} `*` but {} field names follow `as`",
-                            names.len()
+                            "the pattern has {stars} `*` but {} field name{} follow{} `as`",
+                            names.len(),
+                            if names.len() == 1 { "" } else { "s" },
+                            if names.len() == 1 { "s" } else { "" },
                         ),
                         s,
                     )
@@ -324,7 +360,11 @@ impl<'a> Parser<'a> {
                 let compiled = regex::Regex::new(&regex).map_err(|e| {
                     QueryError::new(format!("invalid regular expression: {}", first_line(&e)), s)
                 })?;
-                let names: Vec<String> = compiled.capture_names().flatten().map(String::from).collect();
+                let names: Vec<String> = compiled
+                    .capture_names()
+                    .flatten()
+                    .map(String::from)
+                    .collect();
                 if names.is_empty() {
                     return Err(QueryError::new(
                         "the regular expression has no named groups to extract",
@@ -410,7 +450,44 @@ impl<'a> Parser<'a> {
     // ---- expressions ----
 
     fn expr(&mut self) -> Result<Expr, QueryError> {
-        self.or()
+        if self.nesting == 0 {
+            self.operators = 0;
+        }
+        self.nest()?;
+        let expr = self.or();
+        self.nesting -= 1;
+        expr
+    }
+
+    /// Enter one more level of nesting; the caller leaves it with `self.nesting -= 1`.
+    fn nest(&mut self) -> Result<(), QueryError> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            return Err(QueryError::new(
+                format!("the expression is nested too deeply (more than {MAX_NESTING} levels)"),
+                self.next_char_span(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Count one binary operator of the current expression.
+    fn operator(&mut self) -> Result<(), QueryError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(QueryError::new(
+                format!("the expression has too many operators (more than {MAX_OPERATORS})"),
+                self.next_char_span(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The span of the next character after trivia (empty at the end of the query).
+    fn next_char_span(&self) -> Span {
+        let at = skip_trivia(self.src, self.pos);
+        let len = self.src[at..].chars().next().map_or(0, char::len_utf8);
+        Span::new(at, at + len)
     }
 
     fn binary(op: BinOp, a: Expr, b: Expr) -> Expr {
@@ -424,6 +501,7 @@ impl<'a> Parser<'a> {
     fn or(&mut self) -> Result<Expr, QueryError> {
         let mut left = self.and()?;
         while self.eat_kw("or")? {
+            self.operator()?;
             let right = self.and()?;
             left = Self::binary(BinOp::Or, left, right);
         }
@@ -433,6 +511,7 @@ impl<'a> Parser<'a> {
     fn and(&mut self) -> Result<Expr, QueryError> {
         let mut left = self.not()?;
         while self.eat_kw("and")? {
+            self.operator()?;
             let right = self.not()?;
             left = Self::binary(BinOp::And, left, right);
         }
@@ -443,7 +522,9 @@ impl<'a> Parser<'a> {
         let (tok, span) = self.peek()?;
         if tok.is_kw("not") || tok == Tok::Punct("!") {
             self.pos = span.end;
+            self.nest()?;
             let inner = self.not()?;
+            self.nesting -= 1;
             let span = span.to(inner.span);
             return Ok(Expr {
                 kind: ExprKind::Not(Box::new(inner)),
@@ -476,7 +557,10 @@ impl<'a> Parser<'a> {
                 (Tok::Regex(re), s) => self.like(left, LikePattern::Regex(re), false, s),
                 (Tok::Str(re), s) => self.like(left, LikePattern::Regex(re), false, s),
                 (t, s) => Err(QueryError::new(
-                    format!("expected a /regular expression/ after `=~`, found {}", t.describe()),
+                    format!(
+                        "expected a /regular expression/ after `=~`, found {}",
+                        t.describe()
+                    ),
                     s,
                 )),
             };
@@ -563,6 +647,7 @@ impl<'a> Parser<'a> {
                 _ => return Ok(left),
             };
             self.bump()?;
+            self.operator()?;
             let right = self.mul()?;
             left = Self::binary(op, left, right);
         }
@@ -578,6 +663,7 @@ impl<'a> Parser<'a> {
                 _ => return Ok(left),
             };
             self.bump()?;
+            self.operator()?;
             let right = self.pow()?;
             left = Self::binary(op, left, right);
         }
@@ -587,7 +673,10 @@ impl<'a> Parser<'a> {
         let left = self.unary()?;
         if self.eat_punct("^")? {
             // Right-associative: 2^3^2 = 2^9.
+            self.operator()?;
+            self.nest()?;
             let right = self.pow()?;
+            self.nesting -= 1;
             return Ok(Self::binary(BinOp::Pow, left, right));
         }
         Ok(left)
@@ -597,7 +686,9 @@ impl<'a> Parser<'a> {
         let (tok, span) = self.peek()?;
         if tok == Tok::Punct("-") {
             self.pos = span.end;
+            self.nest()?;
             let inner = self.unary()?;
+            self.nesting -= 1;
             let span = span.to(inner.span);
             return Ok(match inner.kind {
                 ExprKind::Int(n) => Expr {
@@ -718,7 +809,11 @@ impl<'a> Parser<'a> {
                 format!(
                     "{} takes {want} argument{}, found {n}",
                     f.name,
-                    if want == "1" { "" } else { "s" }
+                    if f.min_args == 1 && (f.max_args == 1 || f.max_args == usize::MAX) {
+                        ""
+                    } else {
+                        "s"
+                    }
                 ),
                 span,
             )

@@ -29,6 +29,8 @@ pub enum StoreError {
     BadRetention(u32),
     #[error("log group '{0}' does not exist: see `flowwatch log-groups list`")]
     NoSuchGroup(String),
+    #[error("{} is not a flowwatch data directory (no groups/ folder): ingest something first, or pass --data-dir", .0.display())]
+    NotAStore(std::path::PathBuf),
     #[error("{}: another flowwatch process is writing to this data directory; wait for it or use another --data-dir", .0.display())]
     Busy(PathBuf),
     #[error("log group '{0}' already exists")]

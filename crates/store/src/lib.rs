@@ -22,5 +22,7 @@ pub mod writer;
 
 pub use error::{Result, StoreError};
 pub use group::{GroupMeta, RETENTION_DAYS};
-pub use store::{CommitSummary, GroupStats, SourceEntry, Store, Txn, now_ms};
+pub use store::{
+    CommitSummary, GroupStats, SourceEntry, Store, StoreReader, Txn, now_ms, partition_hour_ms,
+};
 pub use writer::{PartitionedWriter, WrittenFile};

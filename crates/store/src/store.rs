@@ -843,3 +843,72 @@ fn remove_empty_partition_dirs(dir: &Path, stop: &Path) {
         }
     }
 }
+
+/// A read-only view of a data directory for queries: takes no lock and changes nothing, so
+/// queries run while an ingest writes. It sees every applied transaction; files of a
+/// transaction being applied at that instant may be seen in part (queries are not snapshot
+/// isolated, see ARCHITECTURE.md).
+#[derive(Clone, Debug)]
+pub struct StoreReader {
+    root: PathBuf,
+}
+
+impl StoreReader {
+    /// Fails if `root` is not a flowwatch data directory.
+    pub fn open(root: &Path) -> Result<StoreReader> {
+        if !root.join(GROUPS).is_dir() {
+            return Err(StoreError::NotAStore(root.to_path_buf()));
+        }
+        Ok(StoreReader {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn group_dir(&self, name: &str) -> PathBuf {
+        self.root.join(GROUPS).join(group::dir_name(name))
+    }
+
+    pub fn groups(&self) -> Result<Vec<GroupMeta>> {
+        let dir = self.root.join(GROUPS);
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&dir).at(&dir)? {
+            let meta = entry.at(&dir)?.path().join(GROUP_META);
+            if meta.exists() {
+                out.push(read_json(&meta)?);
+            }
+        }
+        out.sort_by(|a: &GroupMeta, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Every data file of a group (absolute paths), sorted.
+    pub fn data_files(&self, name: &str) -> Result<Vec<PathBuf>> {
+        let mut out = Vec::new();
+        collect_parquet(&self.group_dir(name), &mut out)?;
+        out.sort();
+        Ok(out)
+    }
+}
+
+/// The start (epoch ms) of the hour partition a data file lives in, from its
+/// `year=/month=/day=/hour=` directories.
+pub fn partition_hour_ms(path: &Path) -> Option<i64> {
+    let mut parts = [None::<u32>; 4];
+    for comp in path.components() {
+        let s = comp.as_os_str().to_str()?;
+        for (i, key) in ["year=", "month=", "day=", "hour="].iter().enumerate() {
+            if let Some(v) = s.strip_prefix(key) {
+                parts[i] = v.parse().ok();
+            }
+        }
+    }
+    let [Some(y), Some(m), Some(d), Some(h)] = parts else {
+        return None;
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(y as i32, m, d)?;
+    Some(date.and_hms_opt(h, 0, 0)?.and_utc().timestamp_millis())
+}

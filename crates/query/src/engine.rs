@@ -1,0 +1,292 @@
+//! The synchronous entry point: open a data directory, run a query, get rows and statistics.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::RecordBatch;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use flowwatch_insights::QueryError;
+use flowwatch_store::{StoreReader, partition_hour_ms};
+
+use crate::plan;
+
+/// Why a query failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A mistake in the query text, with its position.
+    #[error("{0}")]
+    Query(QueryError),
+    #[error(transparent)]
+    Store(#[from] flowwatch_store::StoreError),
+    #[error("query execution failed: {0}")]
+    Engine(#[from] datafusion::error::DataFusionError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// The error for a user: query mistakes with line, column and caret.
+    pub fn render(&self, query: &str) -> String {
+        match self {
+            Error::Query(e) => e.render(query),
+            other => format!("error: {other}"),
+        }
+    }
+}
+
+impl From<QueryError> for Error {
+    fn from(e: QueryError) -> Error {
+        Error::Query(e)
+    }
+}
+
+/// What a query runs over.
+#[derive(Clone, Debug)]
+pub struct InsightsOptions {
+    /// Log group names; a trailing `*` selects by prefix. Empty: every group (or the query's
+    /// `SOURCE`).
+    pub log_groups: Vec<String>,
+    /// Range on `@timestamp`, epoch ms, start inclusive, end exclusive.
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+    /// Row cap when the query has no `limit` (CloudWatch: 10,000).
+    pub default_limit: usize,
+    /// The query's start, epoch ms (`now()`).
+    pub now_ms: i64,
+}
+
+impl Default for InsightsOptions {
+    fn default() -> InsightsOptions {
+        InsightsOptions {
+            log_groups: vec![],
+            start_ms: None,
+            end_ms: None,
+            default_limit: 10_000,
+            now_ms: chrono::Utc::now().timestamp_millis(),
+        }
+    }
+}
+
+/// Statistics in CloudWatch's terms.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryStats {
+    pub records_matched: u64,
+    pub records_scanned: u64,
+    pub bytes_scanned: u64,
+    pub files_scanned: u64,
+    pub files_pruned: u64,
+    #[serde(skip)]
+    pub elapsed_secs: f64,
+}
+
+/// A query's result.
+#[derive(Clone, Debug)]
+pub struct QueryOutput {
+    pub columns: Vec<String>,
+    pub batches: Vec<RecordBatch>,
+    pub stats: QueryStats,
+}
+
+impl QueryOutput {
+    /// Every cell as CloudWatch prints it; None for null.
+    pub fn rows(&self) -> Vec<Vec<Option<String>>> {
+        crate::render::rows(&self.batches)
+    }
+}
+
+/// Queries over one data directory.
+pub struct QueryEngine {
+    store: StoreReader,
+    runtime: tokio::runtime::Runtime,
+    memory_limit: usize,
+}
+
+/// A log group resolved for a query: its name and the data files inside the time range.
+pub(crate) struct GroupFiles {
+    pub name: String,
+    pub files: Vec<std::path::PathBuf>,
+}
+
+impl QueryEngine {
+    pub fn open(data_dir: &Path) -> Result<QueryEngine, Error> {
+        let store = StoreReader::open(data_dir)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Other(format!("cannot start the query runtime: {e}")))?;
+        Ok(QueryEngine {
+            store,
+            runtime,
+            memory_limit: 2 << 30,
+        })
+    }
+
+    /// Cap DataFusion's memory (bytes); above it, sorts and aggregations spill or fail
+    /// with a clear error instead of the process being killed.
+    pub fn with_memory_limit(mut self, bytes: usize) -> QueryEngine {
+        self.memory_limit = bytes;
+        self
+    }
+
+    fn context(&self) -> Result<SessionContext, Error> {
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(FairSpillPool::new(self.memory_limit)))
+            .build_arc()?;
+        let config = SessionConfig::new().with_information_schema(false);
+        Ok(SessionContext::new_with_config_rt(config, runtime))
+    }
+
+    /// Names of groups matching `patterns` (exact, or prefix with a trailing `*`); all groups
+    /// when empty.
+    pub fn resolve_groups(&self, patterns: &[String]) -> Result<Vec<String>, Error> {
+        let all: Vec<String> = self.store.groups()?.into_iter().map(|g| g.name).collect();
+        if patterns.is_empty() {
+            return Ok(all);
+        }
+        let mut out = vec![];
+        for p in patterns {
+            let matched: Vec<&String> = match p.strip_suffix('*') {
+                Some(prefix) => all.iter().filter(|g| g.starts_with(prefix)).collect(),
+                None => all.iter().filter(|g| *g == p).collect(),
+            };
+            if matched.is_empty() {
+                return Err(Error::Other(format!(
+                    "no log group matches '{p}': see `flowwatch log-groups list`"
+                )));
+            }
+            for m in matched {
+                if !out.contains(m) {
+                    out.push(m.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn group_files(
+        &self,
+        groups: &[String],
+        start_ms: Option<i64>,
+        end_ms: Option<i64>,
+        stats: &mut QueryStats,
+    ) -> Result<Vec<GroupFiles>, Error> {
+        let mut out = vec![];
+        for name in groups {
+            let mut files = vec![];
+            for f in self.store.data_files(name)? {
+                let keep = match partition_hour_ms(&f) {
+                    Some(hour) => {
+                        start_ms.is_none_or(|s| hour + 3_600_000 > s)
+                            && end_ms.is_none_or(|e| hour < e)
+                    }
+                    None => true,
+                };
+                if keep {
+                    files.push(f);
+                } else {
+                    stats.files_pruned += 1;
+                }
+            }
+            stats.files_scanned += files.len() as u64;
+            out.push(GroupFiles {
+                name: name.clone(),
+                files,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A DataFrame over the given files (schemas merged: columns missing from a file read
+    /// as null).
+    pub(crate) async fn scan(
+        ctx: &SessionContext,
+        files: &[std::path::PathBuf],
+    ) -> Result<DataFrame, Error> {
+        let urls = files
+            .iter()
+            .map(|f| ListingTableUrl::parse(f.to_string_lossy()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+            .with_file_extension(".parquet");
+        let state = ctx.state();
+        let config = ListingTableConfig::new_with_multi_paths(urls)
+            .with_listing_options(options)
+            .infer_schema(&state)
+            .await?;
+        let table = ListingTable::try_new(config)?;
+        Ok(ctx.read_table(Arc::new(table))?)
+    }
+
+    /// Run a Logs Insights query.
+    pub fn insights(&self, query: &str, options: &InsightsOptions) -> Result<QueryOutput, Error> {
+        let started = Instant::now();
+        let parsed = flowwatch_insights::parse(query)?;
+        let mut patterns = options.log_groups.clone();
+        for s in &parsed.sources {
+            match s {
+                flowwatch_insights::ast::Source::Group(g) => patterns.push(g.clone()),
+                flowwatch_insights::ast::Source::Prefixes(ps) => {
+                    patterns.extend(ps.iter().map(|p| format!("{p}*")))
+                }
+            }
+        }
+        let groups = self.resolve_groups(&patterns)?;
+        let mut stats = QueryStats::default();
+        let files = self.group_files(&groups, options.start_ms, options.end_ms, &mut stats)?;
+        let ctx = self.context()?;
+        let (columns, batches, plan) = self.runtime.block_on(async {
+            let planned = plan::plan(&ctx, &parsed, &files, options).await?;
+            let physical = planned.df.create_physical_plan().await?;
+            let batches = collect(physical.clone(), ctx.task_ctx()).await?;
+            Ok::<_, Error>((planned.columns, batches, physical))
+        })?;
+        collect_metrics(plan.as_ref(), &mut stats);
+        stats.elapsed_secs = started.elapsed().as_secs_f64();
+        Ok(QueryOutput {
+            columns,
+            batches,
+            stats,
+        })
+    }
+}
+
+/// Records scanned and bytes scanned from the scans; records matched from the filters
+/// directly above the scans (all scanned records when there is none).
+fn collect_metrics(plan: &dyn ExecutionPlan, stats: &mut QueryStats) {
+    fn walk(plan: &dyn ExecutionPlan, stats: &mut QueryStats, matched: &mut Option<u64>) {
+        let children = plan.children();
+        let name = plan.name();
+        if children.is_empty() {
+            if let Some(m) = plan.metrics() {
+                stats.records_scanned += m.output_rows().unwrap_or(0) as u64;
+                stats.bytes_scanned += m
+                    .sum_by_name("bytes_scanned")
+                    .map_or(0, |v| v.as_usize() as u64);
+            }
+            return;
+        }
+        if name == "FilterExec"
+            && children
+                .iter()
+                .all(|c| c.children().is_empty() || c.name() == "CoalesceBatchesExec")
+            && let Some(m) = plan.metrics()
+        {
+            *matched = Some(matched.unwrap_or(0) + m.output_rows().unwrap_or(0) as u64);
+        }
+        for c in children {
+            walk(c.as_ref(), stats, matched);
+        }
+    }
+    let mut matched = None;
+    walk(plan, stats, &mut matched);
+    stats.records_matched = matched.unwrap_or(stats.records_scanned);
+}

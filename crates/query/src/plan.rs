@@ -1,0 +1,944 @@
+//! Logs Insights → DataFusion. Each command transforms a DataFrame; field names resolve against
+//! what the pipeline has defined so far (derived fields, then system fields, then flow-log
+//! fields in any of their spellings, then other stored columns). Semantics chosen where
+//! CloudWatch documents none are listed in docs/insights.md.
+
+use std::collections::HashSet;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{DataType, IntervalMonthDayNano, TimeUnit};
+use datafusion::common::ScalarValue;
+use datafusion::functions::core::expr_fn::get_field;
+use datafusion::functions_aggregate::expr_fn::{
+    count, count_distinct, first_value, last_value, percentile_cont,
+};
+use datafusion::functions_window::expr_fn::row_number;
+use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::{ExprFunctionExt, ExprSchemable, SortExpr, cast, try_cast, when};
+use datafusion::prelude::{DataFrame, Expr as DfExpr, SessionContext, ident, lit};
+use flowwatch_core::FieldId;
+use flowwatch_flowlog::schema;
+use flowwatch_insights::ast::{
+    BinOp, CommandKind, Expr, ExprKind, LikePattern, ParsePattern, Period, Projection, Query,
+};
+use flowwatch_insights::{QueryError, Span, functions};
+
+use crate::engine::{Error, GroupFiles, InsightsOptions, QueryEngine};
+use crate::udf::{self, Cidr, Family, Kind};
+
+const LOG_GROUP: &str = "__log_group";
+
+pub struct Planned {
+    pub df: DataFrame,
+    pub columns: Vec<String>,
+}
+
+fn ts_lit(ms: i64) -> DfExpr {
+    lit(ScalarValue::TimestampMillisecond(Some(ms), Some("UTC".into())))
+}
+
+fn err(message: impl Into<String>, span: Span) -> Error {
+    Error::Query(QueryError::new(message, span))
+}
+
+pub async fn plan(
+    ctx: &SessionContext,
+    query: &Query,
+    groups: &[GroupFiles],
+    options: &InsightsOptions,
+) -> Result<Planned, Error> {
+    let mut df: Option<DataFrame> = None;
+    for g in groups.iter().filter(|g| !g.files.is_empty()) {
+        let scan = QueryEngine::scan(ctx, &g.files)
+            .await?
+            .with_column(LOG_GROUP, lit(g.name.clone()))?;
+        df = Some(match df {
+            None => scan,
+            Some(d) => d.union_by_name(scan)?,
+        });
+    }
+    let df = match df {
+        Some(d) => d,
+        None => ctx
+            .read_batch(RecordBatch::new_empty(schema::base_schema()))?
+            .with_column(LOG_GROUP, lit(ScalarValue::Utf8(None)))?,
+    };
+    let mut df = df;
+    if let Some(s) = options.start_ms {
+        df = df.filter(ident(schema::TIMESTAMP).gt_eq(ts_lit(s)))?;
+    }
+    if let Some(e) = options.end_ms {
+        df = df.filter(ident(schema::TIMESTAMP).lt(ts_lit(e)))?;
+    }
+    let base: Vec<String> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let mut p = Planner {
+        ctx,
+        df,
+        base,
+        derived: HashSet::new(),
+        visible: vec![],
+        display: None,
+        stats_outputs: None,
+        last_stats_keys: None,
+        sort: None,
+        limited: false,
+        counter: 0,
+        now_ms: options.now_ms,
+    };
+    for command in &query.commands {
+        p.command(&command.kind, command.span)?;
+    }
+    p.finish(options.default_limit)
+}
+
+struct Planner<'a> {
+    ctx: &'a SessionContext,
+    df: DataFrame,
+    /// Columns of the scanned tables.
+    base: Vec<String>,
+    /// Fields defined by the query (`fields … as`, `parse`).
+    derived: HashSet<String>,
+    /// Output columns from `fields`, in order.
+    visible: Vec<String>,
+    display: Option<Vec<String>>,
+    /// After a `stats`: its output columns, the only fields left.
+    stats_outputs: Option<Vec<String>>,
+    /// The group keys of the last `stats` not yet followed by `sort`.
+    last_stats_keys: Option<Vec<String>>,
+    sort: Option<Vec<SortExpr>>,
+    limited: bool,
+    counter: usize,
+    now_ms: i64,
+}
+
+impl Planner<'_> {
+    fn fresh(&mut self, prefix: &str) -> String {
+        self.counter += 1;
+        format!("__{prefix}{}", self.counter)
+    }
+
+    fn ty(&self, e: &DfExpr) -> DataType {
+        e.get_type(self.df.schema()).unwrap_or(DataType::Null)
+    }
+
+    fn add_column(&mut self, name: &str, e: DfExpr) -> Result<(), Error> {
+        self.df = self.df.clone().with_column(name, e)?;
+        self.derived.insert(name.to_string());
+        Ok(())
+    }
+
+    fn command(&mut self, kind: &CommandKind, span: Span) -> Result<(), Error> {
+        match kind {
+            CommandKind::Fields(ps) | CommandKind::Display(ps) => {
+                let mut names = vec![];
+                for proj in ps {
+                    let e = self.expr(&proj.expr)?;
+                    let name = proj.name().to_string();
+                    self.add_column(&name, e)?;
+                    if let Some(outputs) = &mut self.stats_outputs
+                        && !outputs.contains(&name)
+                    {
+                        outputs.push(name.clone());
+                    }
+                    names.push(name);
+                }
+                if matches!(kind, CommandKind::Display(_)) {
+                    self.display = Some(names);
+                } else {
+                    for n in names {
+                        if !self.visible.contains(&n) {
+                            self.visible.push(n);
+                        }
+                    }
+                }
+            }
+            CommandKind::Filter(e) => {
+                let cond = self.expr(e)?;
+                let cond = self.truthy(cond);
+                self.df = self.df.clone().filter(cond)?;
+            }
+            CommandKind::Stats(stats) => self.stats(&stats.aggregates, &stats.by)?,
+            CommandKind::Sort(keys) => {
+                let mut sort = vec![];
+                for k in keys {
+                    let e = self.expr(&k.expr)?;
+                    sort.push(self.sort_expr(e, k.descending));
+                }
+                self.df = self.df.clone().sort(sort.clone())?;
+                self.sort = Some(sort);
+                self.last_stats_keys = None;
+            }
+            CommandKind::Limit(n) => {
+                self.default_order()?;
+                self.df = self
+                    .df
+                    .clone()
+                    .limit(0, Some(usize::try_from(*n).unwrap_or(usize::MAX)))?;
+                self.limited = true;
+            }
+            CommandKind::Parse(parse) => {
+                let source = match &parse.source {
+                    Some(f) => self.field(&f.name, f.span)?,
+                    None => self.field("@message", parse.span)?,
+                };
+                let (pattern, regex_text, names, groups) = match &parse.pattern {
+                    ParsePattern::Glob { glob, names } => {
+                        let re = glob_regex(glob);
+                        let groups = (1..=names.len()).collect();
+                        (glob.clone(), re, names.clone(), groups)
+                    }
+                    ParsePattern::Regex { regex, names } => {
+                        let compiled = regex::Regex::new(regex)
+                            .map_err(|e| err(format!("invalid regular expression: {e}"), span))?;
+                        let groups = names
+                            .iter()
+                            .map(|n| {
+                                compiled
+                                    .capture_names()
+                                    .position(|c| c == Some(n.as_str()))
+                                    .unwrap_or(0)
+                            })
+                            .collect();
+                        (regex.clone(), regex.clone(), names.clone(), groups)
+                    }
+                };
+                let regex = regex::Regex::new(&regex_text)
+                    .map_err(|e| err(format!("invalid pattern: {e}"), parse.span))?;
+                let f = udf::udf(
+                    "parse",
+                    Kind::Parse {
+                        pattern,
+                        regex,
+                        names: names.clone(),
+                        groups,
+                    },
+                );
+                let tmp = self.fresh("parse");
+                let src = cast(source, DataType::Utf8);
+                self.df = self.df.clone().with_column(&tmp, f.call(vec![src]))?;
+                for n in &names {
+                    self.add_column(n, get_field(ident(&tmp), n.as_str()))?;
+                    if let Some(outputs) = &mut self.stats_outputs
+                        && !outputs.contains(n)
+                    {
+                        outputs.push(n.clone());
+                    }
+                }
+            }
+            CommandKind::Dedup(fields) => {
+                self.default_order()?;
+                let mut keys = vec![];
+                for f in fields {
+                    keys.push(self.field(&f.name, f.span)?);
+                }
+                let order = self.sort.clone().unwrap_or_default();
+                let rn = self.fresh("rn");
+                let window = row_number()
+                    .partition_by(keys.clone())
+                    .order_by(order.clone())
+                    .build()?;
+                let mut keep = ident(&rn).eq(lit(1u64));
+                for k in keys {
+                    keep = keep.or(k.is_null());
+                }
+                self.df = self.df.clone().with_column(&rn, window)?.filter(keep)?;
+                if !order.is_empty() {
+                    self.df = self.df.clone().sort(order)?;
+                }
+            }
+            CommandKind::Lookup(l) => {
+                return Err(err(
+                    "`lookup` is not implemented yet in flowwatch",
+                    l.table_span,
+                ));
+            }
+            CommandKind::Diff(_) => {
+                return Err(err("`diff` is not implemented yet in flowwatch", span));
+            }
+        }
+        Ok(())
+    }
+
+    /// Before `limit` or `dedup` on raw events with no `sort`: CloudWatch's default order,
+    /// newest first.
+    fn default_order(&mut self) -> Result<(), Error> {
+        if self.sort.is_none() && self.stats_outputs.is_none() {
+            let s = vec![ident(schema::TIMESTAMP).sort(false, false)];
+            self.df = self.df.clone().sort(s.clone())?;
+            self.sort = Some(s);
+        }
+        Ok(())
+    }
+
+    fn sort_expr(&self, e: DfExpr, descending: bool) -> SortExpr {
+        let key = if is_stringy(&self.ty(&e)) {
+            udf::udf("natural_key", Kind::NaturalKey).call(vec![e])
+        } else {
+            e
+        };
+        // Missing values sort last in both directions.
+        key.sort(!descending, false)
+    }
+
+    fn stats(&mut self, aggregates: &[Projection], by: &[Projection]) -> Result<(), Error> {
+        let mut group_exprs = vec![];
+        let mut key_names = vec![];
+        for p in by {
+            let e = self.expr(&p.expr)?;
+            group_exprs.push(e.alias(p.name()));
+            key_names.push(p.name().to_string());
+        }
+        let mut aggs = vec![];
+        let mut post = vec![];
+        let mut earlier: Vec<(String, DfExpr)> = vec![];
+        for p in aggregates {
+            let e = self.agg_expr(&p.expr, &mut aggs, &earlier, &key_names)?;
+            earlier.push((p.name().to_string(), e.clone()));
+            post.push(e.alias(p.name()));
+        }
+        let mut select: Vec<DfExpr> = key_names.iter().map(ident).collect();
+        select.extend(post);
+        self.df = self
+            .df
+            .clone()
+            .aggregate(group_exprs, aggs)?
+            .select(select)?;
+        let mut outputs = key_names.clone();
+        outputs.extend(aggregates.iter().map(|p| p.name().to_string()));
+        self.visible = outputs.clone();
+        self.display = None;
+        self.derived = outputs.iter().cloned().collect();
+        self.stats_outputs = Some(outputs);
+        self.last_stats_keys = Some(key_names);
+        self.sort = None;
+        Ok(())
+    }
+
+    /// An item of `stats`: aggregates become columns of the aggregation (collected in
+    /// `aggs`), the rest is computed over them.
+    fn agg_expr(
+        &mut self,
+        e: &Expr,
+        aggs: &mut Vec<DfExpr>,
+        earlier: &[(String, DfExpr)],
+        keys: &[String],
+    ) -> Result<DfExpr, Error> {
+        match &e.kind {
+            ExprKind::Call { name, args, star } if is_aggregate(name) => {
+                let agg = self.aggregate(name, args, *star, e.span)?;
+                let alias = self.fresh("agg");
+                aggs.push(agg.alias(&alias));
+                Ok(ident(alias))
+            }
+            ExprKind::Field(name) => {
+                if let Some((_, x)) = earlier.iter().rev().find(|(n, _)| n == name) {
+                    return Ok(x.clone());
+                }
+                if keys.contains(name) {
+                    return Ok(ident(name));
+                }
+                Err(err(
+                    format!("`{name}` must be inside an aggregate function in `stats`"),
+                    e.span,
+                )
+                .into_help("use e.g. count(*), sum(bytes), max(field), or group with `by`"))
+            }
+            ExprKind::Binary(op, a, b) => {
+                let a = self.agg_expr(a, aggs, earlier, keys)?;
+                let b = self.agg_expr(b, aggs, earlier, keys)?;
+                Ok(arith_or_compare(*op, a, b))
+            }
+            ExprKind::Neg(a) => Ok(-self.agg_expr(a, aggs, earlier, keys)?),
+            ExprKind::Int(n) => Ok(lit(*n)),
+            ExprKind::Float(n) => Ok(lit(*n)),
+            ExprKind::Str(s) => Ok(lit(s.clone())),
+            ExprKind::Call { name, args, .. } => {
+                let mut xs = vec![];
+                for a in args {
+                    xs.push(self.agg_expr(a, aggs, earlier, keys)?);
+                }
+                self.scalar_on(name, xs, args, e.span)
+            }
+            _ => Err(err("this expression is not allowed in `stats`", e.span)),
+        }
+    }
+
+    fn aggregate(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        star: bool,
+        span: Span,
+    ) -> Result<DfExpr, Error> {
+        if name == "count" && (star || args.is_empty()) {
+            return Ok(count(lit(1i64)));
+        }
+        let x = self.expr(&args[0])?;
+        let numeric = |p: &Self, x: DfExpr| {
+            if is_numeric(&p.ty(&x)) {
+                x
+            } else {
+                try_cast(x, DataType::Float64)
+            }
+        };
+        Ok(match name {
+            "count" => count(x),
+            "count_distinct" => count_distinct(x),
+            "sum" | "avg" | "stddev" => {
+                let x = numeric(self, x);
+                self.ctx.udaf(name)?.call(vec![x])
+            }
+            "min" | "max" | "sortsFirst" | "sortsLast" => {
+                let f = if matches!(name, "min" | "sortsFirst") {
+                    "min"
+                } else {
+                    "max"
+                };
+                self.ctx.udaf(f)?.call(vec![x])
+            }
+            "pct" => {
+                let p = match &args[1].kind {
+                    ExprKind::Int(n) => *n as f64,
+                    ExprKind::Float(f) => *f,
+                    _ => return Err(err("pct needs a number from 0 to 100", args[1].span)),
+                };
+                if !(0.0..=100.0).contains(&p) {
+                    return Err(err("the percentile must be from 0 to 100", args[1].span));
+                }
+                let x = cast(numeric(self, x), DataType::Float64);
+                percentile_cont(x.sort(true, false), lit(p / 100.0))
+            }
+            "earliest" => first_value(x, vec![ident(schema::TIMESTAMP).sort(true, false)]),
+            "latest" => last_value(x, vec![ident(schema::TIMESTAMP).sort(true, false)]),
+            other => return Err(err(format!("unknown aggregate `{other}`"), span)),
+        })
+    }
+
+    /// A field by any of its names.
+    fn field(&self, name: &str, span: Span) -> Result<DfExpr, Error> {
+        let schema = self.df.schema();
+        let has = |c: &str| schema.fields().iter().any(|f| f.name() == c);
+        if let Some(outputs) = &self.stats_outputs {
+            if outputs.iter().any(|o| o == name) && has(name) {
+                return Ok(ident(name));
+            }
+            let mut e = err(
+                format!("unknown field `{name}`: after `stats` only its results are fields"),
+                span,
+            );
+            e = match functions::suggest(name, outputs.iter().map(String::as_str)) {
+                Some(s) => e.into_help(format!("did you mean `{s}`?")),
+                None => e.into_help(format!("available: {}", outputs.join(", "))),
+            };
+            return Err(e);
+        }
+        if self.derived.contains(name) && has(name) {
+            return Ok(ident(name));
+        }
+        match name {
+            "@timestamp" => return Ok(ident(schema::TIMESTAMP)),
+            "@logStream" => return Ok(cast(ident(schema::LOG_STREAM), DataType::Utf8)),
+            "@ingestionTime" => return Ok(ident(schema::INGESTION_TIME)),
+            "@log" => {
+                return Ok(datafusion::functions::string::expr_fn::concat(vec![
+                    datafusion::functions::core::expr_fn::coalesce(vec![
+                        ident("account_id"),
+                        lit("-"),
+                    ]),
+                    lit(":"),
+                    ident(LOG_GROUP),
+                ]));
+            }
+            "@message" => return Ok(self.message()),
+            "logStream" if has(schema::LOG_STREAM) => {
+                return Ok(cast(ident(schema::LOG_STREAM), DataType::Utf8));
+            }
+            _ => {}
+        }
+        if let Some(id) = FieldId::lookup(name)
+            && has(id.column())
+        {
+            return Ok(ident(id.column()));
+        }
+        if has(name) && !name.starts_with("__") {
+            return Ok(ident(name));
+        }
+        let underscored = name.replace('-', "_");
+        if has(&underscored) {
+            return Ok(ident(underscored));
+        }
+        let mut candidates: Vec<String> = self.derived.iter().cloned().collect();
+        candidates.extend(
+            flowwatch_core::FIELDS
+                .iter()
+                .map(|f| f.insights.to_string()),
+        );
+        candidates.extend(
+            ["@timestamp", "@message", "@logStream", "@log", "@ingestionTime"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        let mut e = err(format!("unknown field `{name}`"), span);
+        if let Some(s) = functions::suggest(name, candidates.iter().map(String::as_str)) {
+            e = e.into_help(format!("did you mean `{s}`?"));
+        }
+        Err(e)
+    }
+
+    /// `@message`: stored text when kept, else rebuilt from the fields in the record's format.
+    fn message(&self) -> DfExpr {
+        let skip = [
+            schema::TIMESTAMP,
+            schema::MESSAGE,
+            schema::LOG_FORMAT,
+            schema::LOG_STREAM,
+            schema::INGESTION_TIME,
+            LOG_GROUP,
+        ];
+        let cols: Vec<String> = self
+            .base
+            .iter()
+            .filter(|c| !skip.contains(&c.as_str()))
+            .cloned()
+            .collect();
+        let mut args = vec![ident(schema::MESSAGE), ident(schema::LOG_FORMAT)];
+        args.extend(cols.iter().map(ident));
+        udf::udf("message", Kind::Message(cols)).call(args)
+    }
+
+    /// A condition: booleans as they are, numbers true when non-zero, others true when present.
+    fn truthy(&self, e: DfExpr) -> DfExpr {
+        let ty = self.ty(&e);
+        if ty == DataType::Boolean {
+            e
+        } else if is_numeric(&ty) {
+            e.not_eq(lit(0i64))
+        } else {
+            e.is_not_null()
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) -> Result<DfExpr, Error> {
+        Ok(match &e.kind {
+            ExprKind::Field(name) => self.field(name, e.span)?,
+            ExprKind::Int(n) => lit(*n),
+            ExprKind::Float(n) => lit(*n),
+            ExprKind::Str(s) => lit(s.clone()),
+            ExprKind::Regex(r) => lit(r.clone()),
+            ExprKind::Period(_) => {
+                return Err(err(
+                    "a time period is only allowed in bin(), datefloor() and dateceil()",
+                    e.span,
+                ));
+            }
+            ExprKind::List(_) => {
+                return Err(err("a list is only allowed after `in`", e.span));
+            }
+            ExprKind::Neg(a) => {
+                let x = self.expr(a)?;
+                -self.num(x)
+            }
+            ExprKind::Not(a) => {
+                let x = self.expr(a)?;
+                !self.truthy(x)
+            }
+            ExprKind::Binary(op, a, b) => {
+                let (x, y) = (self.expr(a)?, self.expr(b)?);
+                match op {
+                    BinOp::And => self.truthy(x).and(self.truthy(y)),
+                    BinOp::Or => self.truthy(x).or(self.truthy(y)),
+                    BinOp::Eq | BinOp::NotEq | BinOp::Lt | BinOp::LtEq | BinOp::Gt | BinOp::GtEq => {
+                        let (x, y) = self.coerce_pair(x, a, y, b);
+                        arith_or_compare(*op, x, y)
+                    }
+                    _ => {
+                        let (x, y) = (self.num(x), self.num(y));
+                        arith_or_compare(*op, x, y)
+                    }
+                }
+            }
+            ExprKind::Like {
+                expr,
+                pattern,
+                negated,
+            } => {
+                let x = cast(self.expr(expr)?, DataType::Utf8);
+                let m = match pattern {
+                    LikePattern::Substring(s) => self
+                        .ctx
+                        .udf("strpos")?
+                        .call(vec![x, lit(s.clone())])
+                        .gt(lit(0i64)),
+                    LikePattern::Regex(r) => {
+                        self.ctx.udf("regexp_like")?.call(vec![x, lit(r.clone())])
+                    }
+                };
+                let m = datafusion::functions::core::expr_fn::coalesce(vec![m, lit(false)]);
+                if *negated { !m } else { m }
+            }
+            ExprKind::In {
+                expr,
+                list,
+                negated,
+            } => {
+                let x = self.expr(expr)?;
+                let mut any: Option<DfExpr> = None;
+                for item in list {
+                    let y = self.expr(item)?;
+                    let (a, b) = self.coerce_pair(x.clone(), expr, y, item);
+                    let eq = a.eq(b);
+                    any = Some(match any {
+                        None => eq,
+                        Some(acc) => acc.or(eq),
+                    });
+                }
+                let m = any.unwrap_or(lit(false));
+                let m = datafusion::functions::core::expr_fn::coalesce(vec![m, lit(false)]);
+                if *negated { !m } else { m }
+            }
+            ExprKind::Call { name, args, .. } => self.call(name, args, e.span)?,
+        })
+    }
+
+    /// A number: strings (parsed fields) are read as numbers, null when they are not.
+    fn num(&self, x: DfExpr) -> DfExpr {
+        if is_numeric(&self.ty(&x)) {
+            x
+        } else {
+            try_cast(x, DataType::Float64)
+        }
+    }
+
+    /// Compare numbers as numbers: a numeric field against a string literal that is a number
+    /// compares numerically (`dstPort = "22"`); otherwise both sides compare as text.
+    fn coerce_pair(&self, x: DfExpr, xa: &Expr, y: DfExpr, ya: &Expr) -> (DfExpr, DfExpr) {
+        let (tx, ty) = (self.ty(&x), self.ty(&y));
+        let num_lit = |e: &Expr| match &e.kind {
+            ExprKind::Str(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        if is_numeric(&tx) && is_stringy(&ty) {
+            if let Some(v) = num_lit(ya) {
+                return (cast(x, DataType::Float64), lit(v));
+            }
+            if matches!(ya.kind, ExprKind::Str(_)) {
+                return (cast(x, DataType::Utf8), y);
+            }
+            return (cast(x, DataType::Float64), try_cast(y, DataType::Float64));
+        }
+        if is_stringy(&tx) && is_numeric(&ty) {
+            if let Some(v) = num_lit(xa) {
+                return (lit(v), cast(y, DataType::Float64));
+            }
+            return (try_cast(x, DataType::Float64), cast(y, DataType::Float64));
+        }
+        if is_timestamp(&tx) && is_numeric(&ty) {
+            return (cast(cast(x, ts_type()), DataType::Int64), y);
+        }
+        if is_numeric(&tx) && is_timestamp(&ty) {
+            return (x, cast(cast(y, ts_type()), DataType::Int64));
+        }
+        if is_stringy(&tx) && is_stringy(&ty) {
+            return (cast(x, DataType::Utf8), cast(y, DataType::Utf8));
+        }
+        (x, y)
+    }
+
+    fn period(&self, e: &Expr) -> Result<Period, Error> {
+        match &e.kind {
+            ExprKind::Period(p) => Ok(*p),
+            _ => Err(err("expected a time period such as 5m or 1h", e.span)),
+        }
+    }
+
+    fn floor_to(&self, ts: DfExpr, p: Period, span: Span) -> Result<DfExpr, Error> {
+        if p.months > 0 {
+            let unit = match p.months {
+                1 => "month",
+                3 => "quarter",
+                12 => "year",
+                _ => {
+                    return Err(err(
+                        "month periods must be 1mo, 1q or 1y (calendar units)",
+                        span,
+                    ));
+                }
+            };
+            return Ok(cast(
+                self.ctx
+                    .udf("date_trunc")?
+                    .call(vec![lit(unit), cast(ts, ts_type())]),
+                ts_type(),
+            ));
+        }
+        let interval = lit(ScalarValue::IntervalMonthDayNano(Some(
+            IntervalMonthDayNano::new(0, 0, p.millis * 1_000_000),
+        )));
+        Ok(cast(
+            self.ctx
+                .udf("date_bin")?
+                .call(vec![interval, cast(ts, ts_type()), ts_lit(0)]),
+            ts_type(),
+        ))
+    }
+
+    fn call(&mut self, name: &str, args: &[Expr], span: Span) -> Result<DfExpr, Error> {
+        let s = |p: &mut Self, i: usize| -> Result<DfExpr, Error> {
+            Ok(cast(p.expr(&args[i])?, DataType::Utf8))
+        };
+        let ip = |p: &mut Self, kind: Kind| -> Result<DfExpr, Error> {
+            let x = cast(p.expr(&args[0])?, DataType::Utf8);
+            Ok(udf::udf(name, kind).call(vec![x]))
+        };
+        match name {
+            "bin" => {
+                let p = self.period(&args[0])?;
+                let ts = self.field("@timestamp", span)?;
+                self.floor_to(ts, p, span)
+            }
+            "datefloor" | "dateceil" => {
+                let ts = self.expr(&args[0])?;
+                let p = self.period(&args[1])?;
+                let floor = self.floor_to(ts.clone(), p, span)?;
+                if name == "datefloor" {
+                    return Ok(floor);
+                }
+                if p.months > 0 {
+                    return Err(err("dateceil supports fixed periods only", span));
+                }
+                let ts = cast(ts, ts_type());
+                let step = lit(ScalarValue::IntervalMonthDayNano(Some(
+                    IntervalMonthDayNano::new(0, 0, p.millis * 1_000_000),
+                )));
+                Ok(when(floor.clone().eq(ts), floor.clone()).otherwise(floor + step)?)
+            }
+            "fromMillis" => {
+                let x = self.expr(&args[0])?;
+                Ok(cast(cast(x, DataType::Int64), ts_type()))
+            }
+            "toMillis" => {
+                let x = self.expr(&args[0])?;
+                Ok(cast(cast(x, ts_type()), DataType::Int64))
+            }
+            "now" => Ok(lit(self.now_ms / 1000)),
+            "isValidIp" => ip(self, Kind::ValidIp(Family::Any)),
+            "isValidIpV4" => ip(self, Kind::ValidIp(Family::V4)),
+            "isValidIpV6" => ip(self, Kind::ValidIp(Family::V6)),
+            "isPrivateIP" => ip(self, Kind::PrivateIp),
+            "isPublicIP" => ip(self, Kind::PublicIp),
+            "isIpInSubnet" | "isIpv4InSubnet" | "isIpv6InSubnet" => {
+                let ExprKind::Str(text) = &args[1].kind else {
+                    return Err(err("the subnet must be a quoted CIDR such as \"10.0.0.0/8\"", args[1].span));
+                };
+                let Some(cidr) = Cidr::parse(text) else {
+                    return Err(err(format!("`{text}` is not a CIDR block"), args[1].span));
+                };
+                let family = match name {
+                    "isIpv4InSubnet" => Family::V4,
+                    "isIpv6InSubnet" => Family::V6,
+                    _ => Family::Any,
+                };
+                if (family == Family::V4 && !cidr.addr.is_ipv4())
+                    || (family == Family::V6 && !cidr.addr.is_ipv6())
+                {
+                    return Err(err(format!("`{text}` is not a {name} subnet"), args[1].span));
+                }
+                ip(self, Kind::InSubnet(cidr, family))
+            }
+            "ispresent" => Ok(self.expr(&args[0])?.is_not_null()),
+            "isempty" | "isblank" => {
+                let x = s(self, 0)?;
+                let inner = if name == "isblank" {
+                    self.ctx.udf("btrim")?.call(vec![x.clone()])
+                } else {
+                    x.clone()
+                };
+                Ok(when(x.is_null().or(inner.eq(lit(""))), lit(1i64)).otherwise(lit(0i64))?)
+            }
+            "strcontains" => {
+                let mut x = s(self, 0)?;
+                let mut v = s(self, 1)?;
+                if args.len() == 3 {
+                    let ci = self.expr(&args[2])?;
+                    let ci = self.truthy(ci);
+                    let lower = self.ctx.udf("lower")?;
+                    x = when(ci.clone(), lower.call(vec![x.clone()])).otherwise(x)?;
+                    v = when(ci, lower.call(vec![v.clone()])).otherwise(v)?;
+                }
+                let pos = self.ctx.udf("strpos")?.call(vec![x, v]);
+                Ok(when(pos.gt(lit(0i64)), lit(1i64)).otherwise(lit(0i64))?)
+            }
+            "substr" => {
+                let x = s(self, 0)?;
+                let start = self.expr(&args[1])?;
+                let start = cast(start, DataType::Int64) + lit(1i64);
+                let mut a = vec![x, start];
+                if args.len() == 3 {
+                    a.push(cast(self.expr(&args[2])?, DataType::Int64));
+                }
+                Ok(self.ctx.udf("substr")?.call(a))
+            }
+            _ => {
+                let mut xs = vec![];
+                for a in args {
+                    xs.push(self.expr(a)?);
+                }
+                self.scalar_on(name, xs, args, span)
+            }
+        }
+    }
+
+    /// Functions that map one-to-one onto DataFusion's, with already-translated arguments.
+    fn scalar_on(
+        &mut self,
+        name: &str,
+        xs: Vec<DfExpr>,
+        args: &[Expr],
+        span: Span,
+    ) -> Result<DfExpr, Error> {
+        let strs = |xs: Vec<DfExpr>| -> Vec<DfExpr> {
+            xs.into_iter().map(|x| cast(x, DataType::Utf8)).collect()
+        };
+        let nums = |p: &Self, xs: Vec<DfExpr>| -> Vec<DfExpr> {
+            xs.into_iter()
+                .map(|x| cast(p.num(x), DataType::Float64))
+                .collect()
+        };
+        let df_name = match name {
+            "abs" | "ceil" | "floor" | "sqrt" | "round" => name,
+            "log" => "ln",
+            "greatest" | "least" | "coalesce" => {
+                return Ok(self.ctx.udf(name)?.call(xs));
+            }
+            "concat" => return Ok(self.ctx.udf("concat")?.call(strs(xs))),
+            "ltrim" | "rtrim" => return Ok(self.ctx.udf(name)?.call(strs(xs))),
+            "trim" => return Ok(self.ctx.udf("btrim")?.call(strs(xs))),
+            "strlen" => return Ok(self.ctx.udf("character_length")?.call(strs(xs))),
+            "toupper" => return Ok(self.ctx.udf("upper")?.call(strs(xs))),
+            "tolower" => return Ok(self.ctx.udf("lower")?.call(strs(xs))),
+            "replace" => return Ok(self.ctx.udf("replace")?.call(strs(xs))),
+            "startsWith" => return Ok(self.ctx.udf("starts_with")?.call(strs(xs))),
+            "endsWith" => return Ok(self.ctx.udf("ends_with")?.call(strs(xs))),
+            _ => {
+                let _ = args;
+                return Err(err(
+                    format!("`{name}` cannot be used here"),
+                    span,
+                ));
+            }
+        };
+        let mut xs = nums(self, xs);
+        if name == "round" && xs.len() == 2 {
+            xs[1] = cast(xs[1].clone(), DataType::Int64);
+        }
+        Ok(self.ctx.udf(df_name)?.call(xs))
+    }
+
+    fn finish(mut self, default_limit: usize) -> Result<Planned, Error> {
+        if let Some(keys) = self.last_stats_keys.take() {
+            if !keys.is_empty() {
+                let order: Vec<SortExpr> = keys
+                    .iter()
+                    .map(|k| {
+                        let e = ident(k);
+                        self.sort_expr(e, false)
+                    })
+                    .collect();
+                self.df = self.df.clone().sort(order)?;
+            }
+        } else if self.stats_outputs.is_none() && !self.limited {
+            self.default_order()?;
+        }
+        let mut columns = self.display.take().unwrap_or(self.visible.clone());
+        if columns.is_empty() {
+            self.add_column("@timestamp", ident(schema::TIMESTAMP))?;
+            let m = self.message();
+            self.add_column("@message", m)?;
+            columns = vec!["@timestamp".into(), "@message".into()];
+        }
+        let select: Vec<DfExpr> = columns.iter().map(ident).collect();
+        let mut df = self.df.select(select)?;
+        if !self.limited {
+            df = df.limit(0, Some(default_limit))?;
+        }
+        Ok(Planned { df, columns })
+    }
+}
+
+trait Help {
+    fn into_help(self, help: impl Into<String>) -> Error;
+}
+
+impl Help for Error {
+    fn into_help(self, help: impl Into<String>) -> Error {
+        match self {
+            Error::Query(q) => Error::Query(q.with_help(help)),
+            other => other,
+        }
+    }
+}
+
+fn is_aggregate(name: &str) -> bool {
+    functions::lookup(name).is_some_and(|f| f.aggregate)
+}
+
+fn ts_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
+}
+
+fn is_numeric(t: &DataType) -> bool {
+    t.is_numeric()
+}
+
+fn is_timestamp(t: &DataType) -> bool {
+    matches!(t, DataType::Timestamp(..))
+}
+
+fn is_stringy(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => is_stringy(v),
+        _ => false,
+    }
+}
+
+fn arith_or_compare(op: BinOp, x: DfExpr, y: DfExpr) -> DfExpr {
+    match op {
+        BinOp::Add => x + y,
+        BinOp::Sub => x - y,
+        BinOp::Mul => x * y,
+        BinOp::Div => cast(x, DataType::Float64) / cast(y, DataType::Float64),
+        BinOp::Rem => x % y,
+        BinOp::Pow => datafusion::functions::math::expr_fn::power(
+            cast(x, DataType::Float64),
+            cast(y, DataType::Float64),
+        ),
+        BinOp::Eq => x.eq(y),
+        BinOp::NotEq => x.not_eq(y),
+        BinOp::Lt => x.lt(y),
+        BinOp::LtEq => x.lt_eq(y),
+        BinOp::Gt => x.gt(y),
+        BinOp::GtEq => x.gt_eq(y),
+        BinOp::And => x.and(y),
+        BinOp::Or => x.or(y),
+    }
+}
+
+/// A `parse` glob as a regex: literal text escaped, each `*` a lazy group except the last,
+/// which runs to the end; unanchored.
+pub fn glob_regex(glob: &str) -> String {
+    let parts: Vec<&str> = glob.split('*').collect();
+    let mut out = String::from("(?s)");
+    for (i, part) in parts.iter().enumerate() {
+        out.push_str(&regex::escape(part));
+        if i + 1 < parts.len() {
+            out.push_str(if i + 2 == parts.len() { "(.*)" } else { "(.*?)" });
+        }
+    }
+    out
+}

@@ -1,0 +1,384 @@
+//! The functions Logs Insights has and DataFusion lacks: IP tests, CloudWatch's natural sort
+//! order, `@message` rebuilt from the stored fields, and `parse`.
+//!
+//! Everything that can be checked when the query is planned (a CIDR, a pattern) is checked
+//! then and baked into the function, so a bad literal is a query error with a caret, and rows
+//! are never re-parsed per value.
+
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BinaryBuilder, BooleanArray, RecordBatch, StringArray,
+    StringBuilder, StructArray,
+};
+use arrow::datatypes::{DataType, Field, Fields, Schema};
+use datafusion::common::{Result as DfResult, exec_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+/// Which addresses an IP test accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Family {
+    Any,
+    V4,
+    V6,
+}
+
+/// A parsed CIDR block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a.trim().parse::<IpAddr>().ok()?, p.trim().parse::<u8>().ok()?),
+            None => {
+                let a: IpAddr = s.trim().parse().ok()?;
+                (a, if a.is_ipv4() { 32 } else { 128 })
+            }
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        (prefix <= max).then_some(Cidr { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// RFC 1918 (and, for IPv6, unique local fc00::/7): what `isPrivateIP` accepts.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_private(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
+/// A globally routable unicast address: valid, not private, and not loopback, link-local,
+/// shared (100.64/10), documentation, multicast, broadcast or unspecified.
+pub fn is_public(ip: IpAddr) -> bool {
+    if is_private(ip) {
+        return false;
+    }
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_unspecified()
+                || v4.is_documentation()
+                || o[0] == 0
+                || o[0] >= 240
+                || (o[0] == 100 && (o[1] & 0xc0) == 64))
+        }
+        IpAddr::V6(v6) => {
+            let s0 = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s0 & 0xffc0) == 0xfe80
+                || (s0 == 0x2001 && v6.segments()[1] == 0x0db8))
+        }
+    }
+}
+
+fn parse_ip(s: &str, family: Family) -> Option<IpAddr> {
+    let ip: IpAddr = s.parse().ok()?;
+    match (family, ip) {
+        (Family::Any, _) | (Family::V4, IpAddr::V4(_)) | (Family::V6, IpAddr::V6(_)) => Some(ip),
+        _ => None,
+    }
+}
+
+/// What a flowwatch function computes. Equality and hashing use the defining text (patterns,
+/// CIDRs), as DataFusion requires of functions.
+#[derive(Clone, Debug)]
+pub enum Kind {
+    InSubnet(Cidr, Family),
+    ValidIp(Family),
+    PrivateIp,
+    PublicIp,
+    NaturalKey,
+    /// `@message`: the stored text, or the line rebuilt from these columns.
+    Message(Vec<String>),
+    /// `parse`: a compiled pattern and the fields it yields.
+    Parse {
+        pattern: String,
+        regex: regex::Regex,
+        names: Vec<String>,
+        /// Capture group of each name.
+        groups: Vec<usize>,
+    },
+}
+
+impl Kind {
+    fn key(&self) -> String {
+        match self {
+            Kind::InSubnet(c, f) => format!("in_subnet {:?}/{} {f:?}", c.addr, c.prefix),
+            Kind::ValidIp(f) => format!("valid_ip {f:?}"),
+            Kind::PrivateIp => "private_ip".into(),
+            Kind::PublicIp => "public_ip".into(),
+            Kind::NaturalKey => "natural_key".into(),
+            Kind::Message(cols) => format!("message {}", cols.join(",")),
+            Kind::Parse { pattern, names, .. } => format!("parse {pattern} {}", names.join(",")),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct FwUdf {
+    name: String,
+    kind: Kind,
+    signature: Signature,
+}
+
+impl PartialEq for FwUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.kind.key() == other.kind.key()
+    }
+}
+
+impl Eq for FwUdf {}
+
+impl Hash for FwUdf {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.kind.key().hash(state);
+    }
+}
+
+/// A scalar function for `kind`; `name` is how it shows in plans.
+pub fn udf(name: &str, kind: Kind) -> ScalarUDF {
+    let signature = match &kind {
+        Kind::Message(cols) => Signature::any(cols.len() + 2, Volatility::Immutable),
+        _ => Signature::uniform(1, vec![DataType::Utf8], Volatility::Immutable),
+    };
+    ScalarUDF::new_from_impl(FwUdf {
+        name: name.to_string(),
+        kind,
+        signature,
+    })
+}
+
+impl ScalarUDFImpl for FwUdf {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(match &self.kind {
+            Kind::InSubnet(..) | Kind::ValidIp(_) | Kind::PrivateIp | Kind::PublicIp => {
+                DataType::Boolean
+            }
+            Kind::NaturalKey => DataType::Binary,
+            Kind::Message(_) => DataType::Utf8,
+            Kind::Parse { names, .. } => DataType::Struct(parse_fields(names)),
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let rows = args.number_rows;
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let out: ArrayRef = match &self.kind {
+            Kind::Message(cols) => message(cols, &arrays)?,
+            kind => {
+                let input = arrow::compute::cast(&arrays[0], &DataType::Utf8)?;
+                let input = input.as_string::<i32>();
+                match kind {
+                    Kind::InSubnet(cidr, family) => Arc::new(bool_map(input, |s| {
+                        parse_ip(s, *family).is_some_and(|ip| cidr.contains(ip))
+                    })),
+                    Kind::ValidIp(family) => {
+                        Arc::new(bool_map(input, |s| parse_ip(s, *family).is_some()))
+                    }
+                    Kind::PrivateIp => Arc::new(bool_map(input, |s| {
+                        parse_ip(s, Family::Any).is_some_and(is_private)
+                    })),
+                    Kind::PublicIp => Arc::new(bool_map(input, |s| {
+                        parse_ip(s, Family::Any).is_some_and(is_public)
+                    })),
+                    Kind::NaturalKey => {
+                        let mut b = BinaryBuilder::with_capacity(rows, rows * 16);
+                        let mut key = Vec::with_capacity(64);
+                        for v in input.iter() {
+                            match v {
+                                Some(s) => {
+                                    natural_key(s, &mut key);
+                                    b.append_value(&key);
+                                }
+                                None => b.append_null(),
+                            }
+                        }
+                        Arc::new(b.finish())
+                    }
+                    Kind::Parse {
+                        regex,
+                        names,
+                        groups,
+                        ..
+                    } => parse(regex, names, groups, input),
+                    Kind::Message(_) => return exec_err!("unreachable"),
+                }
+            }
+        };
+        Ok(ColumnarValue::Array(out))
+    }
+}
+
+fn bool_map(input: &StringArray, f: impl Fn(&str) -> bool) -> BooleanArray {
+    // Null in, false out: `isIpInSubnet(missing, …)` is false, as a filter expects.
+    input.iter().map(|v| Some(v.is_some_and(&f))).collect()
+}
+
+pub fn parse_fields(names: &[String]) -> Fields {
+    names
+        .iter()
+        .map(|n| Field::new(n, DataType::Utf8, true))
+        .collect()
+}
+
+fn parse(
+    regex: &regex::Regex,
+    names: &[String],
+    index: &[usize],
+    input: &StringArray,
+) -> ArrayRef {
+    let mut builders: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
+    let mut locs = regex.capture_locations();
+    for v in input.iter() {
+        let matched = v.and_then(|s| regex.captures_read(&mut locs, s).map(|_| s));
+        for (b, &i) in builders.iter_mut().zip(index) {
+            match matched.and_then(|s| locs.get(i).map(|(a, z)| &s[a..z])) {
+                Some(text) => b.append_value(text),
+                None => b.append_null(),
+            }
+        }
+    }
+    let arrays: Vec<ArrayRef> = builders
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+        .collect();
+    Arc::new(StructArray::new(parse_fields(names), arrays, None))
+}
+
+fn message(cols: &[String], arrays: &[ArrayRef]) -> DfResult<ArrayRef> {
+    let mut fields = vec![
+        Field::new(flowwatch_flowlog::schema::MESSAGE, DataType::Utf8, true),
+        Field::new(flowwatch_flowlog::schema::LOG_FORMAT, DataType::Utf8, true),
+    ];
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(arrays.len());
+    for (i, a) in arrays.iter().enumerate() {
+        let a = match a.data_type() {
+            DataType::Utf8View | DataType::LargeUtf8 | DataType::Dictionary(..) => {
+                arrow::compute::cast(a, &DataType::Utf8)?
+            }
+            _ => a.clone(),
+        };
+        if i >= 2 {
+            fields.push(Field::new(&cols[i - 2], a.data_type().clone(), true));
+        }
+        columns.push(a);
+    }
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+    Ok(Arc::new(flowwatch_flowlog::rebuild_messages(&batch)))
+}
+
+/// A byte key whose order is CloudWatch's natural order: values that are not numbers first,
+/// compared run by run (non-digit runs by code point, digit runs by length then value, so
+/// `5A` < `111A` and `10.0.0.9` < `10.0.0.10`); then numbers, numerically.
+pub fn natural_key(s: &str, key: &mut Vec<u8>) {
+    key.clear();
+    if let Ok(n) = s.trim().parse::<f64>()
+        && n.is_finite()
+    {
+        key.push(2);
+        let bits = n.to_bits();
+        let ordered = if n.is_sign_negative() {
+            !bits
+        } else {
+            bits | (1 << 63)
+        };
+        key.extend_from_slice(&ordered.to_be_bytes());
+        return;
+    }
+    key.push(1);
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            let run = &bytes[start..i];
+            key.push(b'0');
+            key.extend_from_slice(&(run.len() as u32).to_be_bytes());
+            key.extend_from_slice(run);
+        } else {
+            key.push(bytes[i]);
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> Vec<u8> {
+        let mut k = vec![];
+        natural_key(s, &mut k);
+        k
+    }
+
+    #[test]
+    fn natural_order_matches_cloudwatch_rules() {
+        let mut v = vec!["111A", "5A", "b", "10", "9", "a10", "a9", "10.0.0.10", "10.0.0.9"];
+        v.sort_by_key(|s| key(s));
+        assert_eq!(
+            v,
+            ["5A", "10.0.0.9", "10.0.0.10", "111A", "a9", "a10", "b", "9", "10"]
+        );
+    }
+
+    #[test]
+    fn subnets_and_address_classes() {
+        let c = Cidr::parse("192.0.2.0/24").expect("cidr");
+        assert!(c.contains("192.0.2.77".parse().expect("ip")));
+        assert!(!c.contains("192.0.3.1".parse().expect("ip")));
+        assert!(Cidr::parse("10.0.0.0/33").is_none());
+        assert!(Cidr::parse("0.0.0.0/0").expect("cidr").contains("8.8.8.8".parse().expect("ip")));
+        let v6 = Cidr::parse("2001:db8::/32").expect("cidr");
+        assert!(v6.contains("2001:db8::1".parse().expect("ip")));
+        assert!(!v6.contains("10.0.0.1".parse().expect("ip")));
+        assert!(is_private("172.31.83.158".parse().expect("ip")));
+        assert!(!is_private("172.32.0.1".parse().expect("ip")));
+        assert!(is_public("61.177.172.128".parse().expect("ip")));
+        assert!(!is_public("100.64.0.1".parse().expect("ip")));
+        assert!(!is_public("127.0.0.1".parse().expect("ip")));
+    }
+}
