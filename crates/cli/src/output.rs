@@ -43,8 +43,12 @@ impl Table {
             OutputFormat::Csv => self.write_csv(&mut out),
             OutputFormat::Ndjson => {
                 for r in &self.rows {
-                    let obj: Map<String, Value> =
-                        self.headers.iter().cloned().zip(r.iter().cloned()).collect();
+                    let obj: Map<String, Value> = self
+                        .headers
+                        .iter()
+                        .cloned()
+                        .zip(r.iter().cloned())
+                        .collect();
                     serde_json::to_writer(&mut out, &Value::Object(obj))?;
                     writeln!(out)?;
                 }

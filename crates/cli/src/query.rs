@@ -58,8 +58,16 @@ pub fn run(data_dir: &Path, args: QueryArgs, output: Option<OutputFormat>) -> Re
     let now = chrono::Utc::now().timestamp_millis();
     let options = InsightsOptions {
         log_groups: args.log_groups.clone(),
-        start_ms: args.start.as_deref().map(|t| parse_time(t, now)).transpose()?,
-        end_ms: args.end.as_deref().map(|t| parse_time(t, now)).transpose()?,
+        start_ms: args
+            .start
+            .as_deref()
+            .map(|t| parse_time(t, now))
+            .transpose()?,
+        end_ms: args
+            .end
+            .as_deref()
+            .map(|t| parse_time(t, now))
+            .transpose()?,
         default_limit: args.limit,
         now_ms: now,
     };
@@ -164,9 +172,7 @@ pub fn parse_time(t: &str, now_ms: i64) -> Result<i64> {
         return Ok(now_ms);
     }
     if let Some(rel) = t.strip_prefix('-') {
-        let split = rel
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rel.len());
+        let split = rel.find(|c: char| !c.is_ascii_digit()).unwrap_or(rel.len());
         if split > 0 && split < rel.len() {
             let n: i64 = rel[..split].parse()?;
             let unit = match &rel[split..] {
@@ -182,18 +188,31 @@ pub fn parse_time(t: &str, now_ms: i64) -> Result<i64> {
     }
     if let Ok(n) = t.parse::<i64>() {
         // Epoch seconds until year 2286; larger numbers are milliseconds.
-        return Ok(if n.abs() < 10_000_000_000 { n * 1000 } else { n });
+        return Ok(if n.abs() < 10_000_000_000 {
+            n * 1000
+        } else {
+            n
+        });
     }
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
         return Ok(d.timestamp_millis());
     }
-    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(d) = chrono::NaiveDateTime::parse_from_str(t, f) {
             return Ok(d.and_utc().timestamp_millis());
         }
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).map_or(0, |d| d.and_utc().timestamp_millis()));
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .map_or(0, |d| d.and_utc().timestamp_millis()));
     }
-    bail!("cannot read the time '{t}': use ISO-8601 (2026-11-23T10:00:00Z), epoch seconds or ms, or -15m/-24h/-7d/now")
+    bail!(
+        "cannot read the time '{t}': use ISO-8601 (2026-11-23T10:00:00Z), epoch seconds or ms, or -15m/-24h/-7d/now"
+    )
 }

@@ -215,8 +215,8 @@ impl QueryEngine {
             .iter()
             .map(|f| ListingTableUrl::parse(f.to_string_lossy()))
             .collect::<Result<Vec<_>, _>>()?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-            .with_file_extension(".parquet");
+        let options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let state = ctx.state();
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)

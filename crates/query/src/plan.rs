@@ -8,12 +8,12 @@ use std::collections::HashSet;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, IntervalMonthDayNano, TimeUnit};
 use datafusion::common::ScalarValue;
+use datafusion::execution::FunctionRegistry;
 use datafusion::functions::core::expr_fn::get_field;
 use datafusion::functions_aggregate::expr_fn::{
     count, count_distinct, first_value, last_value, percentile_cont,
 };
 use datafusion::functions_window::expr_fn::row_number;
-use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::{ExprFunctionExt, ExprSchemable, SortExpr, cast, try_cast, when};
 use datafusion::prelude::{DataFrame, Expr as DfExpr, SessionContext, ident, lit};
 use flowwatch_core::FieldId;
@@ -34,7 +34,10 @@ pub struct Planned {
 }
 
 fn ts_lit(ms: i64) -> DfExpr {
-    lit(ScalarValue::TimestampMillisecond(Some(ms), Some("UTC".into())))
+    lit(ScalarValue::TimestampMillisecond(
+        Some(ms),
+        Some("UTC".into()),
+    ))
 }
 
 fn err(message: impl Into<String>, span: Span) -> Error {
@@ -479,9 +482,15 @@ impl Planner<'_> {
                 .map(|f| f.insights.to_string()),
         );
         candidates.extend(
-            ["@timestamp", "@message", "@logStream", "@log", "@ingestionTime"]
-                .iter()
-                .map(|s| s.to_string()),
+            [
+                "@timestamp",
+                "@message",
+                "@logStream",
+                "@log",
+                "@ingestionTime",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
         );
         let mut e = err(format!("unknown field `{name}`"), span);
         if let Some(s) = functions::suggest(name, candidates.iter().map(String::as_str)) {
@@ -552,7 +561,12 @@ impl Planner<'_> {
                 match op {
                     BinOp::And => self.truthy(x).and(self.truthy(y)),
                     BinOp::Or => self.truthy(x).or(self.truthy(y)),
-                    BinOp::Eq | BinOp::NotEq | BinOp::Lt | BinOp::LtEq | BinOp::Gt | BinOp::GtEq => {
+                    BinOp::Eq
+                    | BinOp::NotEq
+                    | BinOp::Lt
+                    | BinOp::LtEq
+                    | BinOp::Gt
+                    | BinOp::GtEq => {
                         let (x, y) = self.coerce_pair(x, a, y, b);
                         arith_or_compare(*op, x, y)
                     }
@@ -578,8 +592,9 @@ impl Planner<'_> {
                         self.ctx.udf("regexp_like")?.call(vec![x, lit(r.clone())])
                     }
                 };
-                let m = datafusion::functions::core::expr_fn::coalesce(vec![m, lit(false)]);
-                if *negated { !m } else { m }
+                // A missing value matches neither `like` nor `not like` (nor `in`/`not in`).
+                let m = if *negated { !m } else { m };
+                datafusion::functions::core::expr_fn::coalesce(vec![m, lit(false)])
             }
             ExprKind::In {
                 expr,
@@ -598,8 +613,9 @@ impl Planner<'_> {
                     });
                 }
                 let m = any.unwrap_or(lit(false));
-                let m = datafusion::functions::core::expr_fn::coalesce(vec![m, lit(false)]);
-                if *negated { !m } else { m }
+                // A missing value matches neither `like` nor `not like` (nor `in`/`not in`).
+                let m = if *negated { !m } else { m };
+                datafusion::functions::core::expr_fn::coalesce(vec![m, lit(false)])
             }
             ExprKind::Call { name, args, .. } => self.call(name, args, e.span)?,
         })
@@ -733,7 +749,10 @@ impl Planner<'_> {
             "isPublicIP" => ip(self, Kind::PublicIp),
             "isIpInSubnet" | "isIpv4InSubnet" | "isIpv6InSubnet" => {
                 let ExprKind::Str(text) = &args[1].kind else {
-                    return Err(err("the subnet must be a quoted CIDR such as \"10.0.0.0/8\"", args[1].span));
+                    return Err(err(
+                        "the subnet must be a quoted CIDR such as \"10.0.0.0/8\"",
+                        args[1].span,
+                    ));
                 };
                 let Some(cidr) = Cidr::parse(text) else {
                     return Err(err(format!("`{text}` is not a CIDR block"), args[1].span));
@@ -746,7 +765,10 @@ impl Planner<'_> {
                 if (family == Family::V4 && !cidr.addr.is_ipv4())
                     || (family == Family::V6 && !cidr.addr.is_ipv6())
                 {
-                    return Err(err(format!("`{text}` is not a {name} subnet"), args[1].span));
+                    return Err(err(
+                        format!("`{text}` is not a {name} subnet"),
+                        args[1].span,
+                    ));
                 }
                 ip(self, Kind::InSubnet(cidr, family))
             }
@@ -826,10 +848,7 @@ impl Planner<'_> {
             "endsWith" => return Ok(self.ctx.udf("ends_with")?.call(strs(xs))),
             _ => {
                 let _ = args;
-                return Err(err(
-                    format!("`{name}` cannot be used here"),
-                    span,
-                ));
+                return Err(err(format!("`{name}` cannot be used here"), span));
             }
         };
         let mut xs = nums(self, xs);
@@ -937,7 +956,11 @@ pub fn glob_regex(glob: &str) -> String {
     for (i, part) in parts.iter().enumerate() {
         out.push_str(&regex::escape(part));
         if i + 1 < parts.len() {
-            out.push_str(if i + 2 == parts.len() { "(.*)" } else { "(.*?)" });
+            out.push_str(if i + 2 == parts.len() {
+                "(.*)"
+            } else {
+                "(.*?)"
+            });
         }
     }
     out

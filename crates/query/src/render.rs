@@ -47,10 +47,14 @@ pub fn cell(col: &ArrayRef, row: usize) -> Option<String> {
             };
             format_ts(v)
         }
-        DataType::Float64 => fmt_float(col.as_primitive::<arrow::datatypes::Float64Type>().value(row)),
-        DataType::Float32 => {
-            fmt_float(f64::from(col.as_primitive::<arrow::datatypes::Float32Type>().value(row)))
-        }
+        DataType::Float64 => fmt_float(
+            col.as_primitive::<arrow::datatypes::Float64Type>()
+                .value(row),
+        ),
+        DataType::Float32 => fmt_float(f64::from(
+            col.as_primitive::<arrow::datatypes::Float32Type>()
+                .value(row),
+        )),
         _ => arrow::util::display::array_value_to_string(col, row).unwrap_or_default(),
     })
 }

@@ -10,8 +10,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, BooleanArray, RecordBatch, StringArray,
-    StringBuilder, StructArray,
+    Array, ArrayRef, AsArray, BinaryBuilder, BooleanArray, RecordBatch, StringArray, StringBuilder,
+    StructArray,
 };
 use arrow::datatypes::{DataType, Field, Fields, Schema};
 use datafusion::common::{Result as DfResult, exec_err};
@@ -37,7 +37,10 @@ pub struct Cidr {
 impl Cidr {
     pub fn parse(s: &str) -> Option<Cidr> {
         let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a.trim().parse::<IpAddr>().ok()?, p.trim().parse::<u8>().ok()?),
+            Some((a, p)) => (
+                a.trim().parse::<IpAddr>().ok()?,
+                p.trim().parse::<u8>().ok()?,
+            ),
             None => {
                 let a: IpAddr = s.trim().parse().ok()?;
                 (a, if a.is_ipv4() { 32 } else { 128 })
@@ -50,7 +53,9 @@ impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -261,12 +266,7 @@ pub fn parse_fields(names: &[String]) -> Fields {
         .collect()
 }
 
-fn parse(
-    regex: &regex::Regex,
-    names: &[String],
-    index: &[usize],
-    input: &StringArray,
-) -> ArrayRef {
+fn parse(regex: &regex::Regex, names: &[String], index: &[usize], input: &StringArray) -> ArrayRef {
     let mut builders: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
     let mut locs = regex.capture_locations();
     for v in input.iter() {
@@ -357,11 +357,31 @@ mod tests {
 
     #[test]
     fn natural_order_matches_cloudwatch_rules() {
-        let mut v = vec!["111A", "5A", "b", "10", "9", "a10", "a9", "10.0.0.10", "10.0.0.9"];
+        let mut v = vec![
+            "111A",
+            "5A",
+            "b",
+            "10",
+            "9",
+            "a10",
+            "a9",
+            "10.0.0.10",
+            "10.0.0.9",
+        ];
         v.sort_by_key(|s| key(s));
         assert_eq!(
             v,
-            ["5A", "10.0.0.9", "10.0.0.10", "111A", "a9", "a10", "b", "9", "10"]
+            [
+                "5A",
+                "10.0.0.9",
+                "10.0.0.10",
+                "111A",
+                "a9",
+                "a10",
+                "b",
+                "9",
+                "10"
+            ]
         );
     }
 
@@ -371,7 +391,11 @@ mod tests {
         assert!(c.contains("192.0.2.77".parse().expect("ip")));
         assert!(!c.contains("192.0.3.1".parse().expect("ip")));
         assert!(Cidr::parse("10.0.0.0/33").is_none());
-        assert!(Cidr::parse("0.0.0.0/0").expect("cidr").contains("8.8.8.8".parse().expect("ip")));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .expect("cidr")
+                .contains("8.8.8.8".parse().expect("ip"))
+        );
         let v6 = Cidr::parse("2001:db8::/32").expect("cidr");
         assert!(v6.contains("2001:db8::1".parse().expect("ip")));
         assert!(!v6.contains("10.0.0.1".parse().expect("ip")));

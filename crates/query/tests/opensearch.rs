@@ -345,7 +345,7 @@ fn flow_line(record: &Map<String, Value>) -> Result<String, String> {
             "end" => "start".to_string(),
             other => other.replace('-', "_"),
         };
-        let token = match record.get(key) {
+        let token = match record.get(key.as_str()) {
             None | Some(Value::Null) => "-".to_string(),
             Some(Value::String(s)) if key == "start" => epoch_seconds(s)?.to_string(),
             Some(Value::String(s)) => s.clone(),
