@@ -79,11 +79,7 @@ pub fn run(data_dir: &Path, args: QueryArgs, output: Option<OutputFormat>) -> Re
             return Ok(exit::FAILED);
         }
     };
-    let out = output.unwrap_or(if std::io::stdout().is_terminal() {
-        OutputFormat::Table
-    } else {
-        OutputFormat::Table
-    });
+    let out = output.unwrap_or(OutputFormat::Table);
     print(&result, out)?;
     Ok(exit::OK)
 }
