@@ -1,19 +1,15 @@
 //! `flowwatch demo`: generate a day of flow logs, ingest both deliveries, and report on what was
-//! stored — read back from the store, so the report also proves the round trip.
+//! stored with Logs Insights queries (printed, so they can be reused) — read back from the
+//! store, so the report also proves the round trip.
 
-use std::collections::HashMap;
-use std::fs::File;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{Int32Type, Int64Type, TimestampMillisecondType};
 use flowwatch_demo::{DemoOptions, generate};
 use flowwatch_flowlog::InputFormat;
+use flowwatch_query::{InsightsOptions, QueryEngine};
 use flowwatch_store::Store;
-use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use serde_json::json;
+use serde_json::Value;
 
 use crate::ingest::{self, IngestArgs};
 use crate::output::{OutputFormat, Table};
@@ -82,204 +78,130 @@ pub fn run(data_dir: &Path, dir: &Path, seed: u64, scale: f64, out: OutputFormat
         );
     }
 
-    let names: HashMap<String, &str> = generated
-        .environment
-        .interfaces
-        .iter()
-        .map(|i| (i.private_ip.to_string(), i.name))
-        .collect();
-    let label = |ip: &str| {
-        names
-            .get(ip)
-            .map_or(ip.to_string(), |n| format!("{ip} ({n})"))
+    // The report is a set of Logs Insights queries over what was stored, printed with their
+    // text so they can be pasted into `flowwatch query` (or CloudWatch). The interface names
+    // come from a lookup table written beside the generated files.
+    let hosts = dir.join("hosts.csv");
+    let mut csv = String::from("ip,name,interface\n");
+    for i in &generated.environment.interfaces {
+        csv.push_str(&format!("{},{},{}\n", i.private_ip, i.name, i.id));
+    }
+    std::fs::write(&hosts, csv).with_context(|| format!("cannot write {}", hosts.display()))?;
+    let engine = QueryEngine::open(data_dir)?;
+    let options = InsightsOptions {
+        log_groups: vec![TEXT_GROUP.to_string()],
+        lookup_tables: vec![("hosts".into(), hosts.clone())],
+        ..InsightsOptions::default()
+    };
+    let run = |title: &str, q: &str, opts: &InsightsOptions| -> Result<Vec<Vec<Option<String>>>> {
+        println!("\n{title}:\n  flowwatch query '{q}'");
+        let r = engine
+            .insights(q, opts)
+            .map_err(|e| anyhow::anyhow!("demo query failed: {}", e.render(q)))?;
+        Ok(r.rows())
+    };
+    let cell = |v: &Option<String>| {
+        v.clone().map_or(Value::Null, |s| {
+            s.parse::<i64>()
+                .map(Value::from)
+                .unwrap_or(Value::String(s))
+        })
+    };
+    let table = |headers: &[&str], rows: &[Vec<Option<String>>]| -> Result<()> {
+        let mut t = Table::new(headers);
+        for r in rows {
+            t.push(r.iter().map(cell).collect());
+        }
+        t.print(out)?;
+        Ok(())
     };
 
-    let text = scan(&store, TEXT_GROUP)?;
-    let parquet = scan(&store, PARQUET_GROUP)?;
     println!("\nlog groups (data dir {}):", data_dir.display());
-    let mut t = Table::new(&[
-        "log_group",
-        "records",
-        "accepted",
-        "rejected",
-        "nodata",
-        "skipdata",
-    ]);
-    for (g, s) in [(TEXT_GROUP, &text), (PARQUET_GROUP, &parquet)] {
-        t.push(vec![
-            json!(g),
-            json!(s.records),
-            json!(s.accept),
-            json!(s.reject),
-            json!(s.nodata),
-            json!(s.skipdata),
-        ]);
-    }
-    t.print(out)?;
+    let q = "stats count(*) as records, sum(action = \"ACCEPT\") as accepted, sum(action = \"REJECT\") as rejected, \
+sum(logStatus = \"NODATA\") as nodata, sum(logStatus = \"SKIPDATA\") as skipdata by @log";
+    let all = InsightsOptions {
+        log_groups: vec![TEXT_GROUP.into(), PARQUET_GROUP.into()],
+        ..options.clone()
+    };
+    let rows = run("records by log group and action", q, &all)?;
+    table(
+        &[
+            "@log", "records", "accepted", "rejected", "nodata", "skipdata",
+        ],
+        &rows,
+    )?;
 
-    println!("\nbusiest talkers (bytes sent):");
-    let mut t = Table::new(&["source", "bytes", "records"]);
-    for (ip, (bytes, n)) in top(&text.talkers, 5, |v| v.0) {
-        t.push(vec![json!(label(&ip)), json!(bytes), json!(n)]);
-    }
-    t.print(out)?;
+    let q = "filter ispresent(srcAddr) | stats sum(bytes) as bytes, count(*) as records by srcAddr \
+| sort bytes desc | limit 5 | lookup hosts ip as srcAddr OUTPUT name";
+    let rows = run("busiest talkers (bytes sent)", q, &options)?;
+    table(&["srcAddr", "bytes", "records", "name"], &rows)?;
 
-    println!("\nmost-rejected destination ports:");
-    let mut t = Table::new(&["port", "rejected_records", "distinct_sources"]);
-    for (port, (n, sources)) in top(&text.rejected_ports, 8, |v| v.0 as i64) {
-        t.push(vec![json!(port), json!(n), json!(sources.len())]);
-    }
-    t.print(out)?;
+    let q = "filter action = \"REJECT\" | stats count(*) as rejected_records, count_distinct(srcAddr) as distinct_sources by dstPort \
+| sort rejected_records desc, dstPort | limit 8";
+    let rows = run("most-rejected destination ports", q, &options)?;
+    table(&["dstPort", "rejected_records", "distinct_sources"], &rows)?;
 
     if let (Some(a), Some(b)) = (
         generated.environment.interface("app-a"),
         generated.environment.interface("app-b"),
     ) {
-        let (before, after) = text
-            .pings
-            .get(&(a.private_ip.to_string(), b.private_ip.to_string()))
-            .copied()
-            .unwrap_or_default();
-        let (rb, ra) = text
-            .pings
-            .get(&(b.private_ip.to_string(), a.private_ip.to_string()))
-            .copied()
-            .unwrap_or_default();
+        let day_ms = opts
+            .day
+            .and_hms_opt(0, 0, 0)
+            .map_or(0, |t| t.and_utc().timestamp_millis());
+        let afternoon = InsightsOptions {
+            start_ms: Some(day_ms + 12 * 3_600_000),
+            end_ms: Some(day_ms + 24 * 3_600_000),
+            ..options.clone()
+        };
+        let q = format!(
+            "filter protocol = 1 and srcAddr in [\"{a}\", \"{b}\"] and dstAddr in [\"{a}\", \"{b}\"] \
+| stats count(*) as pings by srcAddr, dstAddr | diff",
+            a = a.private_ip,
+            b = b.private_ip
+        );
+        let rows = run(
+            "ICMP between app-a and app-b, afternoon against morning (--start 12:00 --end 24:00, `diff`)",
+            &q,
+            &afternoon,
+        )?;
+        table(
+            &[
+                "srcAddr",
+                "dstAddr",
+                "pings",
+                "pings_previous",
+                "pings_change",
+                "pings_change_pct",
+                "@diff",
+            ],
+            &rows,
+        )?;
+        let count = |src: &str, new: bool| -> i64 {
+            rows.iter()
+                .find(|r| r[0].as_deref() == Some(src))
+                .and_then(|r| {
+                    r[if new { 2 } else { 3 }]
+                        .as_deref()
+                        .map(|v| v.parse().unwrap_or(0))
+                })
+                .unwrap_or(0)
+        };
+        let (a_ip, b_ip) = (a.private_ip.to_string(), b.private_ip.to_string());
         println!(
-            "\npeering story: ICMP app-a {} -> app-b {}: {before} records before 12:00 with {rb} replies (no route, no peering); \
-{after} after 12:00 with {ra} replies (peering and routes in place)",
-            a.private_ip, b.private_ip
+            "\npeering story: ICMP app-a {a_ip} -> app-b {b_ip}: {} records before 12:00 with {} replies (no route, no peering); \
+{} after 12:00 with {} replies (peering and routes in place)",
+            count(&a_ip, false),
+            count(&b_ip, false),
+            count(&a_ip, true),
+            count(&b_ip, true),
         );
     }
     println!(
-        "\nnext: `flowwatch log-groups list`, or read the store with DuckDB: \
+        "\nnext: run your own Logs Insights queries (`flowwatch query --help`), SQL \
+(`flowwatch sql 'SELECT action, count(*) FROM flow_logs GROUP BY 1'`), or read the store with DuckDB: \
 SELECT action, count(*) FROM read_parquet('{}/groups/*/**/*.parquet', hive_partitioning=true) GROUP BY 1",
         data_dir.display()
     );
     Ok(crate::exit::OK)
-}
-
-#[derive(Default)]
-struct Summary {
-    records: u64,
-    accept: u64,
-    reject: u64,
-    nodata: u64,
-    skipdata: u64,
-    talkers: HashMap<String, (i64, u64)>,
-    rejected_ports: HashMap<i32, (u64, std::collections::HashSet<String>)>,
-    /// (src, dst) ICMP records before and after noon.
-    pings: HashMap<(String, String), (u64, u64)>,
-}
-
-fn top<K: Clone + Ord, V: Clone>(
-    map: &HashMap<K, V>,
-    n: usize,
-    key: impl Fn(&V) -> i64,
-) -> Vec<(K, V)> {
-    let mut v: Vec<(K, V)> = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    v.sort_by(|a, b| key(&b.1).cmp(&key(&a.1)).then(a.0.cmp(&b.0)));
-    v.truncate(n);
-    v
-}
-
-fn scan(store: &Store, group: &str) -> Result<Summary> {
-    let mut s = Summary::default();
-    let cols = [
-        "timestamp",
-        "srcaddr",
-        "dstaddr",
-        "dstport",
-        "protocol",
-        "bytes",
-        "action",
-        "log_status",
-    ];
-    for path in store.data_files(group)? {
-        let file = File::open(&path)?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
-        let schema = builder.parquet_schema();
-        let indices: Vec<usize> = cols
-            .iter()
-            .filter_map(|c| schema.columns().iter().position(|d| d.name() == *c))
-            .collect();
-        let mask = ProjectionMask::leaves(schema, indices);
-        for batch in builder.with_projection(mask).build()? {
-            add(&mut s, &batch?);
-        }
-    }
-    Ok(s)
-}
-
-fn add(s: &mut Summary, b: &RecordBatch) {
-    let col = |n: &str| b.column_by_name(n);
-    let (
-        Some(ts),
-        Some(src),
-        Some(dst),
-        Some(port),
-        Some(proto),
-        Some(bytes),
-        Some(action),
-        Some(status),
-    ) = (
-        col("timestamp"),
-        col("srcaddr"),
-        col("dstaddr"),
-        col("dstport"),
-        col("protocol"),
-        col("bytes"),
-        col("action"),
-        col("log_status"),
-    )
-    else {
-        return;
-    };
-    let ts = ts.as_primitive::<TimestampMillisecondType>();
-    let (src, dst, action, status) = (
-        src.as_string::<i32>(),
-        dst.as_string::<i32>(),
-        action.as_string::<i32>(),
-        status.as_string::<i32>(),
-    );
-    let (port, proto, bytes) = (
-        port.as_primitive::<Int32Type>(),
-        proto.as_primitive::<Int32Type>(),
-        bytes.as_primitive::<Int64Type>(),
-    );
-    for i in 0..b.num_rows() {
-        s.records += 1;
-        match status.value(i) {
-            "NODATA" => s.nodata += 1,
-            "SKIPDATA" => s.skipdata += 1,
-            _ => {}
-        }
-        if action.is_null(i) {
-            continue;
-        }
-        let rejected = action.value(i) == "REJECT";
-        if rejected {
-            s.reject += 1;
-            if !port.is_null(i) {
-                let e = s.rejected_ports.entry(port.value(i)).or_default();
-                e.0 += 1;
-                e.1.insert(src.value(i).to_string());
-            }
-        } else {
-            s.accept += 1;
-        }
-        if !src.is_null(i) && !bytes.is_null(i) {
-            let e = s.talkers.entry(src.value(i).to_string()).or_default();
-            e.0 += bytes.value(i);
-            e.1 += 1;
-        }
-        if !proto.is_null(i) && proto.value(i) == 1 && !src.is_null(i) && !dst.is_null(i) {
-            let noon = (ts.value(i).rem_euclid(86_400_000)) >= 12 * 3_600_000;
-            let e = s
-                .pings
-                .entry((src.value(i).to_string(), dst.value(i).to_string()))
-                .or_default();
-            if noon { e.1 += 1 } else { e.0 += 1 }
-        }
-    }
 }

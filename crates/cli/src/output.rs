@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use clap::ValueEnum;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -43,35 +43,53 @@ impl Table {
             OutputFormat::Csv => self.write_csv(&mut out),
             OutputFormat::Ndjson => {
                 for r in &self.rows {
-                    let obj: Map<String, Value> = self
-                        .headers
-                        .iter()
-                        .cloned()
-                        .zip(r.iter().cloned())
-                        .collect();
-                    serde_json::to_writer(&mut out, &Value::Object(obj))?;
+                    out.write_all(self.object(r, None).as_bytes())?;
                     writeln!(out)?;
                 }
                 Ok(())
             }
             OutputFormat::Json | OutputFormat::Cloudwatch => {
-                let rows: Vec<Value> = self
-                    .rows
-                    .iter()
-                    .map(|r| {
-                        let obj: Map<String, Value> = self
-                            .headers
-                            .iter()
-                            .cloned()
-                            .zip(r.iter().cloned())
-                            .collect();
-                        Value::Object(obj)
-                    })
-                    .collect();
-                serde_json::to_writer_pretty(&mut out, &rows)?;
-                writeln!(out)
+                if self.rows.is_empty() {
+                    return writeln!(out, "[]");
+                }
+                writeln!(out, "[")?;
+                for (i, r) in self.rows.iter().enumerate() {
+                    let sep = if i + 1 < self.rows.len() { "," } else { "" };
+                    writeln!(out, "  {}{sep}", self.object(r, Some("  ")))?;
+                }
+                writeln!(out, "]")
             }
         }
+    }
+
+    /// A row as a JSON object with its keys in column order (a `serde_json::Map` would sort
+    /// them); `indent` pretty-prints one key per line.
+    fn object(&self, row: &[Value], indent: Option<&str>) -> String {
+        let mut s = String::from("{");
+        for (i, (k, v)) in self.headers.iter().zip(row).enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            if let Some(ind) = indent {
+                s.push('\n');
+                s.push_str(ind);
+                s.push_str("  ");
+            }
+            s.push_str(&Value::String(k.clone()).to_string());
+            s.push(':');
+            if indent.is_some() {
+                s.push(' ');
+            }
+            s.push_str(&v.to_string());
+        }
+        if let Some(ind) = indent
+            && !self.headers.is_empty()
+        {
+            s.push('\n');
+            s.push_str(ind);
+        }
+        s.push('}');
+        s
     }
 
     fn write_table(&self, out: &mut impl Write) -> io::Result<()> {

@@ -12,11 +12,13 @@ use crate::exit;
 use crate::output::{OutputFormat, Table, human_bytes};
 
 pub const LONG_ABOUT: &str = "Runs a CloudWatch Logs Insights query (the classic command set: fields, display, \
-filter, stats, sort, limit, parse, dedup, SOURCE) over stored log groups. Flow-log fields take any of their \
+filter, stats, sort, limit, parse, dedup, lookup, diff, SOURCE) over stored log groups. Flow-log fields take any of their \
 names: srcAddr, srcaddr, `src-addr`… plus @timestamp, @message, @logStream, @log, @ingestionTime.\n\n\
 Examples:\n  flowwatch query 'filter action=\"REJECT\" | stats count(*) as rejections by srcAddr | sort rejections desc | limit 20'\n  \
 flowwatch query -g 'demo/*' --start -24h 'stats sum(bytes) as b by bin(1h)'\n  \
-flowwatch query --file top-talkers.insights --output cloudwatch\n\n\
+flowwatch query --file top-talkers.insights --output cloudwatch\n  \
+flowwatch query --lookup-table hosts=hosts.csv 'lookup hosts ip as dstAddr OUTPUT name | stats sum(bytes) by name'\n  \
+flowwatch query --start -1h --end now 'filter action=\"REJECT\" | stats count(*) as n by dstPort | diff previousDay'\n\n\
 Without `limit`, at most 10,000 rows are returned, as in CloudWatch (--limit raises it). \
 Exit status: 0 with results, 1 on a query or data error, 2 on a usage error.";
 
@@ -39,22 +41,45 @@ pub struct QueryArgs {
     /// Row cap when the query has no `limit` (CloudWatch's is 10,000).
     #[arg(long, default_value_t = 10_000)]
     limit: usize,
+    /// A table for the `lookup` command: NAME=path/to/table.csv (a CSV file with a header row).
+    /// Repeatable.
+    #[arg(long = "lookup-table", value_name = "NAME=CSV", value_parser = parse_lookup)]
+    lookup_tables: Vec<(String, PathBuf)>,
+    /// Memory DataFusion may use before sorts and aggregations spill to disk, in MiB.
+    #[arg(long, default_value_t = 2048, value_name = "MiB")]
+    memory_limit: usize,
 }
 
-pub fn run(data_dir: &Path, args: QueryArgs, output: Option<OutputFormat>) -> Result<u8> {
-    let text = match (&args.query, &args.file) {
-        (Some(q), _) => q.clone(),
+fn parse_lookup(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+            Ok((name.to_string(), PathBuf::from(path)))
+        }
+        _ => Err(format!(
+            "expected NAME=path/to/table.csv, e.g. --lookup-table hosts=hosts.csv (got '{s}')"
+        )),
+    }
+}
+
+/// The query text from the argument, `--file`, or stdin.
+pub fn query_text(arg: Option<&String>, file: Option<&PathBuf>, what: &str) -> Result<String> {
+    match (arg, file) {
+        (Some(q), _) => Ok(q.clone()),
         (None, Some(f)) => std::fs::read_to_string(f)
-            .with_context(|| format!("cannot read the query file {}", f.display()))?,
+            .with_context(|| format!("cannot read the query file {}", f.display())),
         (None, None) => {
             if std::io::stdin().is_terminal() {
-                bail!("no query given: pass it as an argument, with --file, or on stdin");
+                bail!("no {what} given: pass it as an argument, with --file, or on stdin");
             }
             let mut s = String::new();
             std::io::stdin().read_to_string(&mut s)?;
-            s
+            Ok(s)
         }
-    };
+    }
+}
+
+pub fn run(data_dir: &Path, args: QueryArgs, output: Option<OutputFormat>) -> Result<u8> {
+    let text = query_text(args.query.as_ref(), args.file.as_ref(), "query")?;
     let now = chrono::Utc::now().timestamp_millis();
     let options = InsightsOptions {
         log_groups: args.log_groups.clone(),
@@ -70,8 +95,9 @@ pub fn run(data_dir: &Path, args: QueryArgs, output: Option<OutputFormat>) -> Re
             .transpose()?,
         default_limit: args.limit,
         now_ms: now,
+        lookup_tables: args.lookup_tables.clone(),
     };
-    let engine = QueryEngine::open(data_dir)?;
+    let engine = QueryEngine::open(data_dir)?.with_memory_limit(args.memory_limit << 20);
     let result = match engine.insights(&text, &options) {
         Ok(r) => r,
         Err(e) => {
@@ -84,7 +110,7 @@ pub fn run(data_dir: &Path, args: QueryArgs, output: Option<OutputFormat>) -> Re
     Ok(exit::OK)
 }
 
-fn print(r: &QueryOutput, out: OutputFormat) -> Result<()> {
+pub fn print(r: &QueryOutput, out: OutputFormat) -> Result<()> {
     let rows = r.rows();
     if out == OutputFormat::Cloudwatch {
         let results: Vec<Value> = rows

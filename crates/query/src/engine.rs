@@ -61,6 +61,8 @@ pub struct InsightsOptions {
     pub default_limit: usize,
     /// The query's start, epoch ms (`now()`).
     pub now_ms: i64,
+    /// Tables for the `lookup` command: (name, CSV file).
+    pub lookup_tables: Vec<(String, std::path::PathBuf)>,
 }
 
 impl Default for InsightsOptions {
@@ -71,6 +73,7 @@ impl Default for InsightsOptions {
             end_ms: None,
             default_limit: 10_000,
             now_ms: chrono::Utc::now().timestamp_millis(),
+            lookup_tables: vec![],
         }
     }
 }
@@ -137,7 +140,19 @@ impl QueryEngine {
         self
     }
 
-    fn context(&self) -> Result<SessionContext, Error> {
+    pub(crate) fn store(&self) -> &StoreReader {
+        &self.store
+    }
+
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.runtime
+    }
+
+    pub(crate) fn group_dir(&self, name: &str) -> std::path::PathBuf {
+        self.store.group_dir(name)
+    }
+
+    pub(crate) fn context(&self) -> Result<SessionContext, Error> {
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(FairSpillPool::new(self.memory_limit)))
             .build_arc()?;
@@ -242,9 +257,31 @@ impl QueryEngine {
         let groups = self.resolve_groups(&patterns)?;
         let mut stats = QueryStats::default();
         let files = self.group_files(&groups, options.start_ms, options.end_ms, &mut stats)?;
+        let baseline = match parsed.commands.iter().find_map(|c| match c.kind {
+            flowwatch_insights::ast::CommandKind::Diff(base) => Some((base, c.span)),
+            _ => None,
+        }) {
+            Some((base, span)) => {
+                let range =
+                    baseline_range(base, options.start_ms, options.end_ms).ok_or_else(|| {
+                        QueryError::new(
+                            "`diff` needs a time range to compare with an earlier one",
+                            span,
+                        )
+                        .with_help("give both --start and --end, e.g. --start -1h --end now")
+                    })?;
+                let files = self.group_files(&groups, range.start_ms, range.end_ms, &mut stats)?;
+                Some((files, range))
+            }
+            None => None,
+        };
         let ctx = self.context()?;
         let (columns, batches, plan) = self.runtime.block_on(async {
-            let planned = plan::plan(&ctx, &parsed, &files, options).await?;
+            let base = baseline.as_ref().map(|(groups, range)| plan::Baseline {
+                groups,
+                range: *range,
+            });
+            let planned = plan::plan(&ctx, &parsed, &files, base, options).await?;
             let physical = planned.df.create_physical_plan().await?;
             let batches = collect(physical.clone(), ctx.task_ctx()).await?;
             Ok::<_, Error>((planned.columns, batches, physical))
@@ -261,7 +298,7 @@ impl QueryEngine {
 
 /// Records scanned and bytes scanned from the scans; records matched from the filters
 /// directly above the scans (all scanned records when there is none).
-fn collect_metrics(plan: &dyn ExecutionPlan, stats: &mut QueryStats) {
+pub(crate) fn collect_metrics(plan: &dyn ExecutionPlan, stats: &mut QueryStats) {
     fn walk(plan: &dyn ExecutionPlan, stats: &mut QueryStats, matched: &mut Option<u64>) {
         let children = plan.children();
         let name = plan.name();
@@ -289,4 +326,38 @@ fn collect_metrics(plan: &dyn ExecutionPlan, stats: &mut QueryStats) {
     let mut matched = None;
     walk(plan, stats, &mut matched);
     stats.records_matched = matched.unwrap_or(stats.records_scanned);
+}
+
+/// The range a `diff` compares with: the equal-length range just before, or the same range a
+/// day, a week (7 days) or a calendar month earlier. None without both ends.
+pub(crate) fn baseline_range(
+    base: flowwatch_insights::ast::DiffBase,
+    start_ms: Option<i64>,
+    end_ms: Option<i64>,
+) -> Option<plan::Range> {
+    use flowwatch_insights::ast::DiffBase;
+    let (s, e) = (start_ms?, end_ms?);
+    const DAY: i64 = 86_400_000;
+    let shift = |d: i64| plan::Range {
+        start_ms: Some(s - d),
+        end_ms: Some(e - d),
+    };
+    Some(match base {
+        DiffBase::Previous => shift(e - s),
+        DiffBase::PreviousDay => shift(DAY),
+        DiffBase::PreviousWeek => shift(7 * DAY),
+        DiffBase::PreviousMonth => {
+            let month_back = |ms: i64| {
+                let t = chrono::DateTime::from_timestamp_millis(ms)?;
+                Some(
+                    t.checked_sub_months(chrono::Months::new(1))?
+                        .timestamp_millis(),
+                )
+            };
+            plan::Range {
+                start_ms: Some(month_back(s)?),
+                end_ms: Some(month_back(e)?),
+            }
+        }
+    })
 }

@@ -5,9 +5,12 @@
 //! schemas and builds a DataFrame (file list pruned by the time range first) → DataFusion
 //! executes it → [`QueryOutput`] renders cells as CloudWatch prints them.
 
+pub mod athena;
 mod engine;
+pub mod lookup;
 mod plan;
 pub mod render;
+pub mod sql;
 pub mod udf;
 
 pub use engine::{Error, InsightsOptions, QueryEngine, QueryOutput, QueryStats};

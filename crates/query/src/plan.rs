@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, IntervalMonthDayNano, TimeUnit};
+use datafusion::common::JoinType;
 use datafusion::common::ScalarValue;
 use datafusion::execution::FunctionRegistry;
 use datafusion::functions::core::expr_fn::get_field;
@@ -19,11 +20,13 @@ use datafusion::prelude::{DataFrame, Expr as DfExpr, SessionContext, ident, lit}
 use flowwatch_core::FieldId;
 use flowwatch_flowlog::schema;
 use flowwatch_insights::ast::{
-    BinOp, CommandKind, Expr, ExprKind, LikePattern, ParsePattern, Period, Projection, Query,
+    BinOp, CommandKind, Expr, ExprKind, LikePattern, Lookup, ParsePattern, Period, Projection,
+    Query,
 };
 use flowwatch_insights::{QueryError, Span, functions};
 
 use crate::engine::{Error, GroupFiles, InsightsOptions, QueryEngine};
+use crate::lookup::LookupTable;
 use crate::udf::{self, Cidr, Family, Kind};
 
 const LOG_GROUP: &str = "__log_group";
@@ -44,56 +47,43 @@ fn err(message: impl Into<String>, span: Span) -> Error {
     Error::Query(QueryError::new(message, span))
 }
 
+/// A time range on `@timestamp`, epoch ms, start inclusive, end exclusive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Range {
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+}
+
+/// The files of the range a `diff` compares with, and that range.
+pub struct Baseline<'a> {
+    pub groups: &'a [GroupFiles],
+    pub range: Range,
+}
+
 pub async fn plan(
     ctx: &SessionContext,
     query: &Query,
     groups: &[GroupFiles],
+    baseline: Option<Baseline<'_>>,
     options: &InsightsOptions,
 ) -> Result<Planned, Error> {
-    let mut df: Option<DataFrame> = None;
-    for g in groups.iter().filter(|g| !g.files.is_empty()) {
-        let scan = QueryEngine::scan(ctx, &g.files)
-            .await?
-            .with_column(LOG_GROUP, lit(g.name.clone()))?;
-        df = Some(match df {
-            None => scan,
-            Some(d) => d.union_by_name(scan)?,
-        });
-    }
-    let df = match df {
-        Some(d) => d,
-        None => ctx
-            .read_batch(RecordBatch::new_empty(schema::base_schema()))?
-            .with_column(LOG_GROUP, lit(ScalarValue::Utf8(None)))?,
+    let range = Range {
+        start_ms: options.start_ms,
+        end_ms: options.end_ms,
     };
-    let mut df = df;
-    if let Some(s) = options.start_ms {
-        df = df.filter(ident(schema::TIMESTAMP).gt_eq(ts_lit(s)))?;
-    }
-    if let Some(e) = options.end_ms {
-        df = df.filter(ident(schema::TIMESTAMP).lt(ts_lit(e)))?;
-    }
-    let base: Vec<String> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    let mut p = Planner {
-        ctx,
-        df,
-        base,
-        derived: HashSet::new(),
-        visible: vec![],
-        display: None,
-        stats_outputs: None,
-        last_stats_keys: None,
-        sort: None,
-        limited: false,
-        counter: 0,
-        now_ms: options.now_ms,
-    };
-    for command in &query.commands {
+    let mut p = Planner::new(ctx, groups, range, options).await?;
+    for (i, command) in query.commands.iter().enumerate() {
+        if let CommandKind::Diff(_) = command.kind {
+            let Some(b) = &baseline else {
+                return Err(err("`diff` needs the baseline range", command.span));
+            };
+            let mut prev = Planner::new(ctx, b.groups, b.range, options).await?;
+            for c in &query.commands[..i] {
+                prev.command(&c.kind, c.span)?;
+            }
+            p.diff(prev, command.span)?;
+            continue;
+        }
         p.command(&command.kind, command.span)?;
     }
     p.finish(options.default_limit)
@@ -113,13 +103,70 @@ struct Planner<'a> {
     stats_outputs: Option<Vec<String>>,
     /// The group keys of the last `stats` not yet followed by `sort`.
     last_stats_keys: Option<Vec<String>>,
+    /// Group keys and aggregate names of the last `stats` (what a `diff` compares).
+    stats_keys: Vec<String>,
+    stats_aggs: Vec<String>,
     sort: Option<Vec<SortExpr>>,
     limited: bool,
     counter: usize,
     now_ms: i64,
+    options: &'a InsightsOptions,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
+    async fn new(
+        ctx: &'a SessionContext,
+        groups: &[GroupFiles],
+        range: Range,
+        options: &'a InsightsOptions,
+    ) -> Result<Planner<'a>, Error> {
+        let mut df: Option<DataFrame> = None;
+        for g in groups.iter().filter(|g| !g.files.is_empty()) {
+            let scan = QueryEngine::scan(ctx, &g.files)
+                .await?
+                .with_column(LOG_GROUP, lit(g.name.clone()))?;
+            df = Some(match df {
+                None => scan,
+                Some(d) => d.union_by_name(scan)?,
+            });
+        }
+        let mut df = match df {
+            Some(d) => d,
+            None => ctx
+                .read_batch(RecordBatch::new_empty(schema::base_schema()))?
+                .with_column(LOG_GROUP, lit(ScalarValue::Utf8(None)))?,
+        };
+        if let Some(s) = range.start_ms {
+            df = df.filter(ident(schema::TIMESTAMP).gt_eq(ts_lit(s)))?;
+        }
+        if let Some(e) = range.end_ms {
+            df = df.filter(ident(schema::TIMESTAMP).lt(ts_lit(e)))?;
+        }
+        let base: Vec<String> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        Ok(Planner {
+            ctx,
+            df,
+            base,
+            derived: HashSet::new(),
+            visible: vec![],
+            display: None,
+            stats_outputs: None,
+            last_stats_keys: None,
+            stats_keys: vec![],
+            stats_aggs: vec![],
+            sort: None,
+            limited: false,
+            counter: 0,
+            now_ms: options.now_ms,
+            options,
+        })
+    }
+
     fn fresh(&mut self, prefix: &str) -> String {
         self.counter += 1;
         format!("__{prefix}{}", self.counter)
@@ -254,16 +301,186 @@ impl Planner<'_> {
                     self.df = self.df.clone().sort(order)?;
                 }
             }
-            CommandKind::Lookup(l) => {
-                return Err(err(
-                    "`lookup` is not implemented yet in flowwatch",
-                    l.table_span,
-                ));
-            }
+            CommandKind::Lookup(l) => self.lookup(l)?,
             CommandKind::Diff(_) => {
-                return Err(err("`diff` is not implemented yet in flowwatch", span));
+                return Err(err("`diff` is planned by the query, not here", span));
             }
         }
+        Ok(())
+    }
+
+    /// `lookup table key [as field], … OUTPUT col, …`: a left join with the CSV table (first
+    /// row per key), matching the field's text exactly; outputs replace same-named fields.
+    fn lookup(&mut self, l: &Lookup) -> Result<(), Error> {
+        let tables = &self.options.lookup_tables;
+        let Some((_, path)) = tables.iter().find(|(n, _)| *n == l.table) else {
+            let e = err(format!("unknown lookup table `{}`", l.table), l.table_span);
+            return Err(
+                match functions::suggest(&l.table, tables.iter().map(|(n, _)| n.as_str())) {
+                    Some(s) => e.into_help(format!("did you mean `{s}`?")),
+                    None => e.into_help(format!(
+                        "pass the table with --lookup-table {}=path/to/table.csv (a CSV file with a header row)",
+                        l.table
+                    )),
+                },
+            );
+        };
+        let table = LookupTable::load(path).map_err(|m| err(m, l.table_span))?;
+        let column = |name: &str, span: Span| -> Result<usize, Error> {
+            table.column(name).ok_or_else(|| {
+                let e = err(
+                    format!("the lookup table `{}` has no column `{name}`", l.table),
+                    span,
+                );
+                match functions::suggest(name, table.columns.iter().map(String::as_str)) {
+                    Some(s) => e.into_help(format!("did you mean `{s}`?")),
+                    None => e.into_help(format!("its columns: {}", table.columns.join(", "))),
+                }
+            })
+        };
+        let (mut key_idx, mut take, mut left, mut right) = (vec![], vec![], vec![], vec![]);
+        for (col, field) in &l.keys {
+            let idx = column(col, field.span)?;
+            let value = self.field(&field.name, field.span)?;
+            let (lk, rk) = (self.fresh("lookup_l"), self.fresh("lookup_r"));
+            self.df = self
+                .df
+                .clone()
+                .with_column(&lk, cast(value, DataType::Utf8))?;
+            key_idx.push(idx);
+            take.push((idx, rk.clone()));
+            left.push(lk);
+            right.push(rk);
+        }
+        let mut outputs = vec![];
+        for o in &l.outputs {
+            let idx = column(o, l.table_span)?;
+            let tmp = self.fresh("lookup_o");
+            take.push((idx, tmp.clone()));
+            outputs.push((o.clone(), tmp));
+        }
+        let batch = table
+            .batch(&key_idx, &take)
+            .map_err(|m| err(m, l.table_span))?;
+        let alias = self.fresh("lookup");
+        let rhs = self.ctx.read_batch(batch)?.alias(&alias)?;
+        let left: Vec<&str> = left.iter().map(String::as_str).collect();
+        let right: Vec<&str> = right.iter().map(String::as_str).collect();
+        self.df = self
+            .df
+            .clone()
+            .join(rhs, JoinType::Left, &left, &right, None)?;
+        for (name, tmp) in outputs {
+            self.add_column(&name, ident(tmp))?;
+            if let Some(outs) = &mut self.stats_outputs
+                && !outs.contains(&name)
+            {
+                outs.push(name.clone());
+            }
+        }
+        // A hash join does not keep the order an earlier `sort` gave.
+        if let Some(sort) = self.sort.clone() {
+            self.df = self.df.clone().sort(sort)?;
+        }
+        Ok(())
+    }
+
+    /// `diff`: the `stats` results of this range beside those of the baseline range (planned
+    /// by `prev` from the same commands), joined on the group keys. Output: the keys, then per
+    /// aggregate `a`: `a`, `a_previous` and, when numeric, `a_change` and `a_change_pct`; then
+    /// `@diff` = `new` | `gone` | `changed` | `same`.
+    fn diff(&mut self, prev: Planner<'a>, span: Span) -> Result<(), Error> {
+        if self.stats_outputs.is_none() {
+            return Err(err("`diff` compares the results of a `stats` command", span).into_help(
+                "put it after a stats, e.g. `stats count(*) as flows by srcAddr | diff previousDay`",
+            ));
+        }
+        if self.limited {
+            return Err(err("`diff` cannot follow `limit`", span)
+                .into_help("compare first, then limit: `… | diff | sort … | limit 10`"));
+        }
+        let keys = self.stats_keys.clone();
+        let aggs = self.stats_aggs.clone();
+        let pk: Vec<String> = (0..keys.len()).map(|i| format!("__prev_k{i}")).collect();
+        let pa: Vec<String> = (0..aggs.len()).map(|i| format!("__prev_a{i}")).collect();
+        let mut sel: Vec<DfExpr> = keys
+            .iter()
+            .zip(&pk)
+            .map(|(k, p)| ident(k).alias(p))
+            .collect();
+        sel.extend(aggs.iter().zip(&pa).map(|(a, p)| ident(a).alias(p)));
+        sel.push(lit(true).alias("__prev_present"));
+        let baseline = prev.df.select(sel)?.alias("__baseline")?;
+        let current = self
+            .df
+            .clone()
+            .with_column("__cur_present", lit(true))?
+            .alias("__current")?;
+        let joined = if keys.is_empty() {
+            current.join(baseline, JoinType::Full, &[], &[], Some(lit(true)))?
+        } else {
+            let on: Vec<DfExpr> = keys
+                .iter()
+                .zip(&pk)
+                .map(|(k, p)| not_distinct(ident(k), ident(p)))
+                .collect();
+            current.join_on(baseline, JoinType::Full, on)?
+        };
+        let schema = joined.schema().clone();
+        let ty = |e: &DfExpr| e.get_type(&schema).unwrap_or(DataType::Null);
+        let mut select = vec![];
+        let mut outputs = vec![];
+        for (k, p) in keys.iter().zip(&pk) {
+            select.push(
+                datafusion::functions::core::expr_fn::coalesce(vec![ident(k), ident(p)]).alias(k),
+            );
+            outputs.push(k.clone());
+        }
+        let mut same: Option<DfExpr> = None;
+        for (a, p) in aggs.iter().zip(&pa) {
+            let (cur, old) = (ident(a), ident(p));
+            select.push(cur.clone().alias(a));
+            select.push(old.clone().alias(format!("{a}_previous")));
+            outputs.push(a.clone());
+            outputs.push(format!("{a}_previous"));
+            if is_numeric(&ty(&cur)) && is_numeric(&ty(&old)) {
+                let change =
+                    cast(cur.clone(), DataType::Float64) - cast(old.clone(), DataType::Float64);
+                let change = if matches!(ty(&cur), DataType::Float32 | DataType::Float64) {
+                    change
+                } else {
+                    cast(change, DataType::Int64)
+                };
+                select.push(change.alias(format!("{a}_change")));
+                let pct = lit(100.0)
+                    * (cast(cur.clone(), DataType::Float64) - cast(old.clone(), DataType::Float64))
+                    / datafusion::functions::core::expr_fn::nullif(
+                        cast(old.clone(), DataType::Float64),
+                        lit(0.0),
+                    );
+                select.push(pct.alias(format!("{a}_change_pct")));
+                outputs.push(format!("{a}_change"));
+                outputs.push(format!("{a}_change_pct"));
+            }
+            let eq = not_distinct(cur, old);
+            same = Some(match same {
+                None => eq,
+                Some(s) => s.and(eq),
+            });
+        }
+        let state = when(ident("__prev_present").is_null(), lit("new"))
+            .when(ident("__cur_present").is_null(), lit("gone"))
+            .when(same.unwrap_or(lit(true)), lit("same"))
+            .otherwise(lit("changed"))?;
+        select.push(state.alias("@diff"));
+        outputs.push("@diff".into());
+        self.df = joined.select(select)?;
+        self.visible = outputs.clone();
+        self.display = None;
+        self.derived = outputs.iter().cloned().collect();
+        self.stats_outputs = Some(outputs);
+        self.last_stats_keys = Some(keys);
+        self.sort = None;
         Ok(())
     }
 
@@ -317,6 +534,8 @@ impl Planner<'_> {
         self.display = None;
         self.derived = outputs.iter().cloned().collect();
         self.stats_outputs = Some(outputs);
+        self.stats_keys = key_names.clone();
+        self.stats_aggs = aggregates.iter().map(|p| p.name().to_string()).collect();
         self.last_stats_keys = Some(key_names);
         self.sort = None;
         Ok(())
@@ -900,6 +1119,15 @@ impl Help for Error {
             other => other,
         }
     }
+}
+
+/// `a IS NOT DISTINCT FROM b`: equal, or both null.
+fn not_distinct(a: DfExpr, b: DfExpr) -> DfExpr {
+    datafusion::logical_expr::binary_expr(
+        a,
+        datafusion::logical_expr::Operator::IsNotDistinctFrom,
+        b,
+    )
 }
 
 fn is_aggregate(name: &str) -> bool {

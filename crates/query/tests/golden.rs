@@ -3,6 +3,10 @@
 //! table, or the rendered error — must equal the `.expected` file beside it.
 //! `FLOWWATCH_BLESS=1 cargo nextest run -p flowwatch-query golden` rewrites the expected files;
 //! review them as a diff.
+//!
+//! A query file may start with `#! start=<epoch s> end=<epoch s>` (a comment to Logs Insights)
+//! to run over that time range, as `--start`/`--end` do. `lookup` sees the table `hosts`
+//! (`tests/golden/hosts.csv`).
 
 use std::path::{Path, PathBuf};
 
@@ -37,9 +41,29 @@ fn build_store(data: &Path) {
     store.commit(txn).expect("commit");
 }
 
+/// `#! start=… end=…` on the first line: the time range, epoch seconds.
+fn range(query: &str) -> (Option<i64>, Option<i64>) {
+    let mut out = (None, None);
+    if let Some(directive) = query.lines().next().and_then(|l| l.strip_prefix("#!")) {
+        for kv in directive.split_whitespace() {
+            let value = |v: &str| v.parse::<i64>().ok().map(|s| s * 1000);
+            match kv.split_once('=') {
+                Some(("start", v)) => out.0 = value(v),
+                Some(("end", v)) => out.1 = value(v),
+                _ => panic!("unknown golden directive {kv}"),
+            }
+        }
+    }
+    out
+}
+
 fn render(engine: &QueryEngine, query: &str) -> String {
+    let (start_ms, end_ms) = range(query);
     let options = InsightsOptions {
         now_ms: 1_563_200_000_000,
+        start_ms,
+        end_ms,
+        lookup_tables: vec![("hosts".into(), golden_dir().join("hosts.csv"))],
         ..InsightsOptions::default()
     };
     match engine.insights(query, &options) {

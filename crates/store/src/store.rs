@@ -355,16 +355,7 @@ impl Store {
     // ---- log groups ----
 
     pub fn groups(&self) -> Result<Vec<GroupMeta>> {
-        let dir = self.root.join(GROUPS);
-        let mut out = Vec::new();
-        for entry in fs::read_dir(&dir).at(&dir)? {
-            let meta = entry.at(&dir)?.path().join(GROUP_META);
-            if meta.exists() {
-                out.push(read_json(&meta)?);
-            }
-        }
-        out.sort_by(|a: &GroupMeta, b| a.name.cmp(&b.name));
-        Ok(out)
+        list_groups(&self.root)
     }
 
     pub fn group(&self, name: &str) -> Result<GroupMeta> {
@@ -456,10 +447,7 @@ impl Store {
 
     /// Every data file of a group, relative to the store root, sorted.
     pub fn data_files(&self, name: &str) -> Result<Vec<PathBuf>> {
-        let mut out = Vec::new();
-        collect_parquet(&self.group_dir(name), &mut out)?;
-        out.sort();
-        Ok(out)
+        group_files(&self.group_dir(name))
     }
 
     pub fn stats(&self, name: &str) -> Result<GroupStats> {
@@ -873,24 +861,12 @@ impl StoreReader {
     }
 
     pub fn groups(&self) -> Result<Vec<GroupMeta>> {
-        let dir = self.root.join(GROUPS);
-        let mut out = Vec::new();
-        for entry in fs::read_dir(&dir).at(&dir)? {
-            let meta = entry.at(&dir)?.path().join(GROUP_META);
-            if meta.exists() {
-                out.push(read_json(&meta)?);
-            }
-        }
-        out.sort_by(|a: &GroupMeta, b| a.name.cmp(&b.name));
-        Ok(out)
+        list_groups(&self.root)
     }
 
     /// Every data file of a group (absolute paths), sorted.
     pub fn data_files(&self, name: &str) -> Result<Vec<PathBuf>> {
-        let mut out = Vec::new();
-        collect_parquet(&self.group_dir(name), &mut out)?;
-        out.sort();
-        Ok(out)
+        group_files(&self.group_dir(name))
     }
 }
 
@@ -911,4 +887,24 @@ pub fn partition_hour_ms(path: &Path) -> Option<i64> {
     };
     let date = chrono::NaiveDate::from_ymd_opt(y as i32, m, d)?;
     Some(date.and_hms_opt(h, 0, 0)?.and_utc().timestamp_millis())
+}
+
+fn list_groups(root: &Path) -> Result<Vec<GroupMeta>> {
+    let dir = root.join(GROUPS);
+    let mut out = Vec::new();
+    for entry in fs::read_dir(&dir).at(&dir)? {
+        let meta = entry.at(&dir)?.path().join(GROUP_META);
+        if meta.exists() {
+            out.push(read_json(&meta)?);
+        }
+    }
+    out.sort_by(|a: &GroupMeta, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+fn group_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    collect_parquet(dir, &mut out)?;
+    out.sort();
+    Ok(out)
 }
