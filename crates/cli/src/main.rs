@@ -4,8 +4,10 @@
 mod demo;
 mod groups;
 mod ingest;
+mod monitor;
 mod output;
 mod query;
+mod sql;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,7 +54,7 @@ struct Cli {
         default_value = "./flowwatch-data"
     )]
     data_dir: PathBuf,
-    /// Output format: table (default), json or csv.
+    /// Output format: table (default), json, ndjson, csv, or cloudwatch (the get-query-results JSON).
     #[arg(long, short = 'o', global = true, value_enum)]
     output: Option<OutputFormat>,
     #[command(subcommand)]
@@ -81,6 +83,12 @@ as AWS delivers them to S3 — gzip text and Parquet — then ingests both into 
     /// Run a CloudWatch Logs Insights query over stored log groups
     #[command(long_about = query::LONG_ABOUT)]
     Query(query::QueryArgs),
+    /// Run SQL over stored log groups (each group is a table; `flow_logs` is all of them)
+    #[command(long_about = sql::SQL_LONG_ABOUT)]
+    Sql(sql::SqlArgs),
+    /// Print CREATE TABLE statements so Athena, Trino or Spark can query the store's files
+    #[command(name = "athena-ddl", long_about = sql::DDL_LONG_ABOUT)]
+    AthenaDdl(sql::DdlArgs),
     /// Read flow-log files, directories, globs or stdin (`-`) into a log group
     #[command(
         long_about = "Reads each source, detecting its form from its content: S3 text (a header line sets the \
@@ -126,6 +134,15 @@ flowwatch ingest 'exports/*.gz' --log-format '${version} ${vpc-id} ${srcaddr} ${
     /// Create, list, describe, delete, prune and compact log groups
     #[command(name = "log-groups", subcommand)]
     LogGroups(groups::GroupCommand),
+    /// Check and import CloudWatch metric filters and alarms (AWS's JSON)
+    #[command(subcommand)]
+    Monitor(monitor::MonitorCommand),
+    /// Compute metric filters over stored flow logs, list and read their metrics
+    #[command(subcommand)]
+    Metrics(monitor::MetricsCommand),
+    /// List and describe alarms, replay them over stored metrics
+    #[command(subcommand)]
+    Alarms(monitor::AlarmsCommand),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -223,6 +240,11 @@ fn run(cli: Cli) -> Result<u8> {
             groups::run(&mut store, cmd, out)
         }
         Command::Query(args) => query::run(&cli.data_dir, args, cli.output),
+        Command::Sql(args) => sql::run(&cli.data_dir, args, cli.output),
+        Command::AthenaDdl(args) => sql::ddl(&cli.data_dir, args),
+        Command::Monitor(cmd) => monitor::run_monitor(&cli.data_dir, cmd, out),
+        Command::Metrics(cmd) => monitor::run_metrics(&cli.data_dir, cmd, out),
+        Command::Alarms(cmd) => monitor::run_alarms(&cli.data_dir, cmd, out),
     }
 }
 

@@ -1,0 +1,267 @@
+//! `check`: every definition validated as AWS's Put* APIs would, plus the cross-checks a file
+//! needs (duplicate names, composite cycles, alarms on metrics no filter produces). Problems
+//! name the definition; pattern and alarm-rule errors are rendered with a caret under the
+//! offending text.
+
+use std::collections::BTreeSet;
+
+use flowwatch_alarm::{AccountContext, AlarmError, ManualClock, Monitor};
+use flowwatch_pattern::{CompiledMetricFilter, Error as PatternDefError};
+
+use crate::definitions::Definitions;
+
+/// A problem with one definition. `message` may span several lines (a rendered caret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Which definition: `metric filter "RejectedSSH" (log group /aws/vpc)`.
+    pub location: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// A metric filter ready to run, with the log group it reads.
+#[derive(Clone, Debug)]
+pub struct GroupFilter {
+    pub log_group: String,
+    pub filter: CompiledMetricFilter,
+}
+
+/// What [`check`] found.
+#[derive(Clone, Debug, Default)]
+pub struct CheckReport {
+    /// The filters that compiled.
+    pub filters: Vec<GroupFilter>,
+    /// Errors: the definition cannot be used.
+    pub errors: Vec<Problem>,
+    /// Legal but probably not what was meant.
+    pub warnings: Vec<Problem>,
+}
+
+impl CheckReport {
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// Validates every filter and alarm of `defs`.
+pub fn check(defs: &Definitions) -> CheckReport {
+    let mut report = CheckReport::default();
+    let mut seen = BTreeSet::new();
+    for (i, f) in defs.metric_filters.iter().enumerate() {
+        let location = format!(
+            "metricFilters[{i}] \"{}\" (log group {})",
+            f.filter_name,
+            if f.log_group_name.is_empty() {
+                "?"
+            } else {
+                f.log_group_name.as_str()
+            }
+        );
+        let problem = |message: String| Problem {
+            location: location.clone(),
+            message,
+        };
+        if f.log_group_name.is_empty() {
+            report.errors.push(problem(
+                "logGroupName is required: the log group whose records the filter reads".into(),
+            ));
+        }
+        if !seen.insert((f.log_group_name.clone(), f.filter_name.clone())) {
+            report.errors.push(problem(
+                "a filter of this name is already defined for the log group".into(),
+            ));
+        }
+        match f.compile() {
+            Ok(filter) => {
+                for w in filter.pattern.warnings() {
+                    report.warnings.push(problem(format!(
+                        "filterPattern at byte {}: {}",
+                        w.offset, w.message
+                    )));
+                }
+                if !f.log_group_name.is_empty() {
+                    report.filters.push(GroupFilter {
+                        log_group: f.log_group_name.clone(),
+                        filter,
+                    });
+                }
+            }
+            Err(PatternDefError::Pattern(e)) => {
+                report.errors.push(problem(format!(
+                    "filterPattern:\n{}",
+                    e.render(&f.filter_pattern)
+                )));
+            }
+            Err(e) => report.errors.push(problem(e.to_string())),
+        }
+    }
+
+    let mut names = BTreeSet::new();
+    for name in defs
+        .metric_alarms
+        .iter()
+        .map(|a| &a.alarm_name)
+        .chain(defs.composite_alarms.iter().map(|a| &a.alarm_name))
+    {
+        if !names.insert(name.clone()) {
+            report.errors.push(Problem {
+                location: format!("alarm \"{name}\""),
+                message: "an alarm of this name is already defined".into(),
+            });
+        }
+    }
+    let mut monitor = Monitor::new(
+        ManualClock::new(chrono::DateTime::UNIX_EPOCH),
+        AccountContext::new("000000000000", "us-east-1"),
+    );
+    let alarms = flowwatch_alarm::DescribeAlarmsOutput {
+        metric_alarms: defs.metric_alarms.clone(),
+        composite_alarms: defs.composite_alarms.clone(),
+    };
+    for e in monitor.load(&alarms) {
+        report.errors.push(alarm_problem(defs, &e));
+    }
+
+    // An alarm on a metric that no filter produces never sees data: legal (the metric may
+    // come from elsewhere in AWS), but in flowwatch it stays INSUFFICIENT_DATA or missing.
+    let produced: BTreeSet<(&str, &str)> = defs
+        .metric_filters
+        .iter()
+        .flat_map(|f| &f.metric_transformations)
+        .map(|t| (t.metric_namespace.as_str(), t.metric_name.as_str()))
+        .collect();
+    for a in &defs.metric_alarms {
+        let metrics: Vec<(Option<&str>, Option<&str>)> = if a.metrics.is_empty() {
+            vec![(a.namespace.as_deref(), a.metric_name.as_deref())]
+        } else {
+            a.metrics
+                .iter()
+                .filter_map(|q| q.metric_stat.as_ref())
+                .map(|s| {
+                    (
+                        s.metric.namespace.as_deref(),
+                        s.metric.metric_name.as_deref(),
+                    )
+                })
+                .collect()
+        };
+        for (ns, name) in metrics {
+            if let (Some(ns), Some(name)) = (ns, name)
+                && !produced.contains(&(ns, name))
+            {
+                report.warnings.push(Problem {
+                    location: format!("alarm \"{}\"", a.alarm_name),
+                    message: format!(
+                        "no metric filter produces {ns}/{name}: the alarm will never see data"
+                    ),
+                });
+            }
+        }
+    }
+    report
+}
+
+fn alarm_problem(defs: &Definitions, e: &AlarmError) -> Problem {
+    match e {
+        AlarmError::Rule { alarm, source } => {
+            let rule = defs
+                .composite_alarms
+                .iter()
+                .find(|c| &c.alarm_name == alarm)
+                .map(|c| c.alarm_rule.as_str())
+                .unwrap_or_default();
+            Problem {
+                location: format!("alarm \"{alarm}\""),
+                message: format!("AlarmRule:\n{}", source.render(rule)),
+            }
+        }
+        AlarmError::Invalid {
+            alarm,
+            field,
+            message,
+        }
+        | AlarmError::Unsupported {
+            alarm,
+            field,
+            message,
+        } => Problem {
+            location: format!("alarm \"{alarm}\""),
+            message: if matches!(e, AlarmError::Unsupported { .. }) {
+                format!("{field}: {message} (not supported)")
+            } else {
+                format!("{field}: {message}")
+            },
+        },
+        other => Problem {
+            location: "alarms".into(),
+            message: other.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_text(text: &str) -> CheckReport {
+        check(&Definitions::parse(text, "t.json").expect("parses"))
+    }
+
+    #[test]
+    fn pattern_errors_show_a_caret() {
+        let r = check_text(
+            r#"{"metricFilters":[{"filterName":"f","logGroupName":"g","filterPattern":"[a, b; c]",
+            "metricTransformations":[{"metricName":"M","metricNamespace":"N","metricValue":"1"}]}]}"#,
+        );
+        assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+        let e = &r.errors[0];
+        assert_eq!(e.location, "metricFilters[0] \"f\" (log group g)");
+        assert!(
+            e.message.contains("1 | [a, b; c]\n  |      ^"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn transformation_and_alarm_errors_name_the_field() {
+        let r = check_text(
+            r#"{"metricFilters":[{"filterName":"f","filterPattern":"[a, b]",
+              "metricTransformations":[{"metricName":"M","metricNamespace":"N","metricValue":"$zz"}]}],
+             "MetricAlarms":[{"AlarmName":"a","EvaluationPeriods":0,"MetricName":"M","Namespace":"N",
+              "Statistic":"Sum","Period":60,"Threshold":1,"ComparisonOperator":"GreaterThanThreshold"}],
+             "CompositeAlarms":[{"AlarmName":"c","AlarmRule":"ALARM(a) AND"}]}"#,
+        );
+        let text: Vec<String> = r.errors.iter().map(|p| p.to_string()).collect();
+        assert!(text[0].contains("logGroupName is required"), "{text:?}");
+        assert!(text[1].contains("metricValue"), "{text:?}");
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("alarm \"a\": EvaluationPeriods")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("alarm \"c\": AlarmRule:\n") && t.contains('^')),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn duplicates_and_unproduced_metrics() {
+        let f = r#"{"filterName":"f","logGroupName":"g","filterPattern":"",
+            "metricTransformations":[{"metricName":"M","metricNamespace":"N","metricValue":"1"}]}"#;
+        let a = r#"{"AlarmName":"a","EvaluationPeriods":1,"MetricName":"Other","Namespace":"N",
+            "Statistic":"Sum","Period":60,"Threshold":1,"ComparisonOperator":"GreaterThanThreshold"}"#;
+        let r = check_text(&format!(
+            r#"{{"metricFilters":[{f},{f}],"MetricAlarms":[{a},{a}]}}"#
+        ));
+        assert_eq!(r.errors.len(), 2, "{:?}", r.errors);
+        assert!(r.warnings.iter().any(|w| w.message.contains("N/Other")));
+    }
+}
