@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Generate a synthetic VPC Flow Logs data set laid out as AWS delivers it to S3.
 
-Used by scripts/bench-ingest. Writes default-format (v2) `.log.gz` objects under
+Used by scripts/bench-ingest and scripts/bench-query. Writes default-format (v2) `.log.gz`
+objects under
   OUT/AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/
       <account>_vpcflowlogs_<region>_<fl-id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz
-each with the header line and ~100k-200k records, and a manifest (JSON) next to
+each with the header line and ~100k-200k records (--per-file), spread over the 288 five-minute
+slots of one day (24 hour partitions), and a manifest (JSON) next to
 OUT describing the parameters and the totals. If the manifest matches the
 requested parameters and every listed file is present with the recorded size,
 nothing is regenerated.
@@ -98,15 +100,20 @@ def build_pools(seed):
     return prefixes, eni_addrs, remote_addrs, flow_log_id
 
 
-def plan_files(records, seed):
-    nfiles = max(1, math.ceil(records / TARGET_PER_FILE))
+def plan_files(records, seed, per_file=TARGET_PER_FILE, even=False):
+    nfiles = max(1, math.ceil(records / per_file))
     rng = np.random.default_rng([seed, 0xF11E5])
     w = rng.uniform(0.67, 1.33, size=nfiles)
     sizes = np.floor(w / w.sum() * records).astype(np.int64)
     sizes[-1] += records - sizes.sum()
     plan = []
     for i in range(nfiles):
-        slot = (i * SLOTS_PER_DAY) // nfiles if nfiles <= SLOTS_PER_DAY else i % SLOTS_PER_DAY
+        # even: several files per slot are spread evenly over the day (every hour gets the same
+        # number of files +-1); otherwise the first files wrap around (bench-ingest's layout).
+        if even or nfiles <= SLOTS_PER_DAY:
+            slot = (i * SLOTS_PER_DAY) // nfiles
+        else:
+            slot = i % SLOTS_PER_DAY
         plan.append({"index": i, "records": int(sizes[i]),
                      "slot_start": DAY0 + slot * SLOT_SECS,
                      "hash": "%08x" % int(rng.integers(0, 2**32))})
@@ -268,12 +275,20 @@ def main():
     ap.add_argument("--manifest", required=True, help="manifest JSON path (outside --out)")
     ap.add_argument("--seed", type=int, default=20240525)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--per-file", type=int, default=TARGET_PER_FILE,
+                    help="target records per file (files get 0.67-1.33x this)")
+    ap.add_argument("--even-slots", action="store_true",
+                    help="with more files than 5-minute slots, spread them evenly over the day")
     a = ap.parse_args()
     if a.records < 1:
         ap.error("--records must be >= 1")
+    if a.per_file < 1:
+        ap.error("--per-file must be >= 1")
 
     params = {"gen_version": GEN_VERSION, "records": a.records, "seed": a.seed,
-              "target_per_file": TARGET_PER_FILE, "enis": N_ENI, "remotes": N_REMOTE}
+              "target_per_file": a.per_file, "enis": N_ENI, "remotes": N_REMOTE}
+    if a.even_slots:  # only when set, so that bench-ingest's cached data sets stay valid
+        params["even_slots"] = True
     m = cached_ok(a.manifest, a.out, params)
     if m is not None:
         print("data set: cached (%s)" % a.manifest, file=sys.stderr)
@@ -288,7 +303,7 @@ def main():
     if os.path.exists(a.out):
         shutil.rmtree(a.out)
     os.makedirs(a.out)
-    plan = plan_files(a.records, a.seed)
+    plan = plan_files(a.records, a.seed, a.per_file, a.even_slots)
     work = [(f, a.seed, a.out) for f in plan]
     jobs = max(1, min(a.jobs, len(plan)))
     results = []
