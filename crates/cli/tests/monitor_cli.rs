@@ -157,7 +157,9 @@ fn import_backfill_and_replay_the_demo_day() {
         let reason = a["reason"].as_str().unwrap();
         assert!(reason.starts_with("Threshold Crossed:"), "{reason}");
         assert!(
-            reason.contains(&format!("greater than or equal to the threshold ({peak}.0)")),
+            reason.contains(&format!(
+                "greater than or equal to the threshold ({peak}.0)"
+            )),
             "{reason}"
         );
     }

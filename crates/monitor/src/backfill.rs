@@ -109,11 +109,14 @@ pub fn backfill(
     Ok(report)
 }
 
+/// One filter's series: dimension values to per-minute aggregates.
+type SeriesByDimensions = HashMap<Vec<(String, String)>, BTreeMap<i64, Minute>>;
+
 /// Per filter: dimension values to minutes; plus the minutes that had any record (for
 /// `defaultValue`).
 struct Accumulator<'f> {
     filters: Vec<&'f GroupFilter>,
-    data: Vec<HashMap<Vec<(String, String)>, BTreeMap<i64, Minute>>>,
+    data: Vec<SeriesByDimensions>,
     matched: Vec<u64>,
     active_minutes: BTreeSet<i64>,
     records: u64,

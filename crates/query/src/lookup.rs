@@ -119,8 +119,11 @@ impl LookupTable {
     }
 }
 
-/// Records with the line each starts on (1-based).
-fn parse_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, (usize, String)> {
+/// A CSV record and the line it starts on (1-based).
+type Record = (usize, Vec<String>);
+
+/// Records with the line each starts on; an error is (line, what is wrong).
+fn parse_csv(text: &str) -> Result<Vec<Record>, (usize, String)> {
     let mut out = vec![];
     let mut chars = text.chars().peekable();
     let mut line = 1;

@@ -29,6 +29,9 @@ use crate::engine::{Error, QueryEngine, QueryOutput, QueryStats, collect_metrics
 /// Hive partition columns of every group table, in directory order.
 pub const PARTITION_COLUMNS: [&str; 4] = ["year", "month", "day", "hour"];
 
+/// A table's name and its (column, type) pairs.
+pub type TableColumns = (String, Vec<(String, String)>);
+
 /// The name of the view over every log group.
 pub const ALL_GROUPS_VIEW: &str = "flow_logs";
 
@@ -72,7 +75,7 @@ impl QueryEngine {
     }
 
     /// The tables `sql` sees, with their columns (for `--tables` and error hints).
-    pub fn sql_tables(&self) -> Result<Vec<(String, Vec<(String, String)>)>, Error> {
+    pub fn sql_tables(&self) -> Result<Vec<TableColumns>, Error> {
         let ctx = self.sql_context()?;
         let mut stats = QueryStats::default();
         self.runtime().block_on(async {
