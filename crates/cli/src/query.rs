@@ -45,9 +45,10 @@ pub struct QueryArgs {
     /// Repeatable.
     #[arg(long = "lookup-table", value_name = "NAME=CSV", value_parser = parse_lookup)]
     lookup_tables: Vec<(String, PathBuf)>,
-    /// Memory DataFusion may use before sorts and aggregations spill to disk, in MiB.
-    #[arg(long, default_value_t = 2048, value_name = "MiB")]
-    memory_limit: usize,
+    /// Memory the engine may use before sorts and aggregations spill to disk, in MiB
+    /// [default: half of this machine's memory, or of its container's limit].
+    #[arg(long, value_name = "MiB")]
+    memory_limit: Option<usize>,
 }
 
 fn parse_lookup(s: &str) -> Result<(String, PathBuf), String> {
@@ -97,7 +98,10 @@ pub fn run(data_dir: &Path, args: QueryArgs, output: Option<OutputFormat>) -> Re
         now_ms: now,
         lookup_tables: args.lookup_tables.clone(),
     };
-    let engine = QueryEngine::open(data_dir)?.with_memory_limit(args.memory_limit << 20);
+    let mut engine = QueryEngine::open(data_dir)?;
+    if let Some(mib) = args.memory_limit {
+        engine = engine.with_memory_limit(mib << 20);
+    }
     let result = match engine.insights(&text, &options) {
         Ok(r) => r,
         Err(e) => {

@@ -35,13 +35,17 @@ pub struct SqlArgs {
     /// At most this many rows (default: all).
     #[arg(long)]
     limit: Option<usize>,
-    /// Memory DataFusion may use before sorts and aggregations spill to disk, in MiB.
-    #[arg(long, default_value_t = 2048, value_name = "MiB")]
-    memory_limit: usize,
+    /// Memory the engine may use before sorts and aggregations spill to disk, in MiB
+    /// [default: half of this machine's memory, or of its container's limit].
+    #[arg(long, value_name = "MiB")]
+    memory_limit: Option<usize>,
 }
 
 pub fn run(data_dir: &Path, args: SqlArgs, output: Option<OutputFormat>) -> Result<u8> {
-    let engine = QueryEngine::open(data_dir)?.with_memory_limit(args.memory_limit << 20);
+    let mut engine = QueryEngine::open(data_dir)?;
+    if let Some(mib) = args.memory_limit {
+        engine = engine.with_memory_limit(mib << 20);
+    }
     let out = output.unwrap_or(OutputFormat::Table);
     if args.tables {
         let mut t = Table::new(&["table", "column", "type"]);

@@ -106,6 +106,29 @@ impl QueryOutput {
     }
 }
 
+/// DataFusion's memory pool when none is given: half of the memory this process may use
+/// (the machine's, or the cgroup limit of its container when lower), at least 1 GiB; 2 GiB
+/// when neither can be read. Sorts and aggregations spill to disk beyond it.
+pub fn default_memory_limit() -> usize {
+    const GIB: u64 = 1 << 30;
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+    });
+    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let limit = match (total, cgroup) {
+        (Some(t), Some(c)) => t.min(c),
+        (Some(t), None) => t,
+        (None, Some(c)) => c,
+        (None, None) => 4 * GIB,
+    };
+    usize::try_from((limit / 2).max(GIB)).unwrap_or(usize::MAX)
+}
+
 /// Queries over one data directory.
 pub struct QueryEngine {
     store: StoreReader,
@@ -129,7 +152,7 @@ impl QueryEngine {
         Ok(QueryEngine {
             store,
             runtime,
-            memory_limit: 2 << 30,
+            memory_limit: default_memory_limit(),
         })
     }
 
@@ -156,7 +179,8 @@ impl QueryEngine {
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(FairSpillPool::new(self.memory_limit)))
             .build_arc()?;
-        let config = SessionConfig::new().with_information_schema(false);
+        // `DATAFUSION_*` environment variables tune the engine (documented in docs/insights.md).
+        let config = SessionConfig::from_env()?.with_information_schema(false);
         Ok(SessionContext::new_with_config_rt(config, runtime))
     }
 

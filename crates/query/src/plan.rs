@@ -262,6 +262,10 @@ impl<'a> Planner<'a> {
                 let f = udf::udf(
                     "parse",
                     Kind::Parse {
+                        glob: match &parse.pattern {
+                            ParsePattern::Glob { glob, .. } => Some(udf::Glob::new(glob)),
+                            ParsePattern::Regex { .. } => None,
+                        },
                         pattern,
                         regex,
                         names: names.clone(),
@@ -269,7 +273,11 @@ impl<'a> Planner<'a> {
                     },
                 );
                 let tmp = self.fresh("parse");
-                let src = cast(source, DataType::Utf8);
+                let src = if is_stringy(&self.ty(&source)) {
+                    source
+                } else {
+                    cast(source, DataType::Utf8)
+                };
                 self.df = self.df.clone().with_column(&tmp, f.call(vec![src]))?;
                 for n in &names {
                     self.add_column(n, get_field(ident(&tmp), n.as_str()))?;
@@ -484,14 +492,24 @@ impl<'a> Planner<'a> {
         Ok(())
     }
 
-    /// Before `limit` or `dedup` on raw events with no `sort`: CloudWatch's default order,
+    /// Before `limit` or `dedup` with no `sort`: CloudWatch's default order. Raw events:
     /// newest first.
+    /// After `stats` with no `sort`: the group keys ascending (what the final result shows),
+    /// so `stats … by k | limit 5` keeps the first five groups of that order.
     fn default_order(&mut self) -> Result<(), Error> {
-        if self.sort.is_none() && self.stats_outputs.is_none() {
-            let s = vec![ident(schema::TIMESTAMP).sort(false, false)];
-            self.df = self.df.clone().sort(s.clone())?;
-            self.sort = Some(s);
+        if self.sort.is_some() {
+            return Ok(());
         }
+        let order: Vec<SortExpr> = match (&self.stats_outputs, &self.last_stats_keys) {
+            (None, _) => vec![ident(schema::TIMESTAMP).sort(false, false)],
+            (Some(_), Some(keys)) if !keys.is_empty() => keys
+                .iter()
+                .map(|k| self.sort_expr(ident(k), false))
+                .collect(),
+            _ => return Ok(()),
+        };
+        self.df = self.df.clone().sort(order.clone())?;
+        self.sort = Some(order);
         Ok(())
     }
 
@@ -772,8 +790,10 @@ impl<'a> Planner<'a> {
                 -self.num(x)
             }
             ExprKind::Not(a) => {
+                // A comparison with a missing value is false, so its negation is true
+                // (not SQL's NULL): `not (dstPort = 22)` keeps records without a dstPort.
                 let x = self.expr(a)?;
-                !self.truthy(x)
+                !datafusion::functions::core::expr_fn::coalesce(vec![self.truthy(x), lit(false)])
             }
             ExprKind::Binary(op, a, b) => {
                 let (x, y) = (self.expr(a)?, self.expr(b)?);

@@ -10,8 +10,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, BooleanArray, RecordBatch, StringArray, StringBuilder,
-    StructArray,
+    Array, ArrayRef, AsArray, BinaryBuilder, BooleanArray, BooleanBufferBuilder, RecordBatch,
+    StringBuilder, StructArray,
 };
 use arrow::datatypes::{DataType, Field, Fields, Schema};
 use datafusion::common::{Result as DfResult, exec_err};
@@ -107,7 +107,45 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// A dotted-quad IPv4 address as `std` reads it (four decimal octets, no leading zeros),
+/// without its general parser: the IP functions run on every row of a scan.
+pub fn parse_v4(s: &str) -> Option<u32> {
+    let b = s.as_bytes();
+    if b.len() < 7 || b.len() > 15 {
+        return None;
+    }
+    let (mut addr, mut octet, mut digits, mut dots) = (0u32, 0u32, 0u8, 0u8);
+    let mut leading_zero = false;
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                if leading_zero || digits == 3 {
+                    return None;
+                }
+                leading_zero = digits == 0 && c == b'0';
+                octet = octet * 10 + u32::from(c - b'0');
+                digits += 1;
+            }
+            b'.' => {
+                if digits == 0 || octet > 255 || dots == 3 {
+                    return None;
+                }
+                addr = (addr << 8) | octet;
+                (octet, digits, leading_zero) = (0, 0, false);
+                dots += 1;
+            }
+            _ => return None,
+        }
+    }
+    (dots == 3 && digits > 0 && octet <= 255).then_some((addr << 8) | octet)
+}
+
 fn parse_ip(s: &str, family: Family) -> Option<IpAddr> {
+    if family != Family::V6
+        && let Some(v4) = parse_v4(s)
+    {
+        return Some(IpAddr::V4(v4.into()));
+    }
     let ip: IpAddr = s.parse().ok()?;
     match (family, ip) {
         (Family::Any, _) | (Family::V4, IpAddr::V4(_)) | (Family::V6, IpAddr::V6(_)) => Some(ip),
@@ -129,6 +167,8 @@ pub enum Kind {
     /// `parse`: a compiled pattern and the fields it yields.
     Parse {
         pattern: String,
+        /// Glob patterns (`*` for each field) match without the regex engine.
+        glob: Option<Glob>,
         regex: regex::Regex,
         names: Vec<String>,
         /// Capture group of each name.
@@ -176,7 +216,8 @@ impl Hash for FwUdf {
 pub fn udf(name: &str, kind: Kind) -> ScalarUDF {
     let signature = match &kind {
         Kind::Message(cols) => Signature::any(cols.len() + 2, Volatility::Immutable),
-        _ => Signature::uniform(1, vec![DataType::Utf8], Volatility::Immutable),
+        // Any string type as it is: a cast to Utf8 would copy every value of a Utf8View scan.
+        _ => Signature::string(1, Volatility::Immutable),
     };
     ScalarUDF::new_from_impl(FwUdf {
         name: name.to_string(),
@@ -210,53 +251,76 @@ impl ScalarUDFImpl for FwUdf {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let out: ArrayRef = match &self.kind {
             Kind::Message(cols) => message(cols, &arrays)?,
-            kind => {
-                let input = arrow::compute::cast(&arrays[0], &DataType::Utf8)?;
-                let input = input.as_string::<i32>();
-                match kind {
-                    Kind::InSubnet(cidr, family) => Arc::new(bool_map(input, |s| {
-                        parse_ip(s, *family).is_some_and(|ip| cidr.contains(ip))
-                    })),
-                    Kind::ValidIp(family) => {
-                        Arc::new(bool_map(input, |s| parse_ip(s, *family).is_some()))
-                    }
-                    Kind::PrivateIp => Arc::new(bool_map(input, |s| {
-                        parse_ip(s, Family::Any).is_some_and(is_private)
-                    })),
-                    Kind::PublicIp => Arc::new(bool_map(input, |s| {
-                        parse_ip(s, Family::Any).is_some_and(is_public)
-                    })),
-                    Kind::NaturalKey => {
-                        let mut b = BinaryBuilder::with_capacity(rows, rows * 16);
-                        let mut key = Vec::with_capacity(64);
-                        for v in input.iter() {
-                            match v {
-                                Some(s) => {
-                                    natural_key(s, &mut key);
-                                    b.append_value(&key);
-                                }
-                                None => b.append_null(),
-                            }
-                        }
-                        Arc::new(b.finish())
-                    }
-                    Kind::Parse {
-                        regex,
-                        names,
-                        groups,
-                        ..
-                    } => parse(regex, names, groups, input),
-                    Kind::Message(_) => return exec_err!("unreachable"),
+            Kind::InSubnet(cidr, family) => match cidr.addr {
+                IpAddr::V4(net) if *family != Family::V6 => {
+                    let mask = u32::MAX
+                        .checked_shl(32 - u32::from(cidr.prefix))
+                        .unwrap_or(0);
+                    let net = u32::from(net) & mask;
+                    Arc::new(bool_map(&arrays[0], |s| {
+                        parse_v4(s).is_some_and(|ip| ip & mask == net)
+                    })?)
                 }
+                _ => Arc::new(bool_map(&arrays[0], |s| {
+                    parse_ip(s, *family).is_some_and(|ip| cidr.contains(ip))
+                })?),
+            },
+            Kind::ValidIp(family) => Arc::new(bool_map(&arrays[0], |s| {
+                parse_ip(s, *family).is_some()
+            })?),
+            Kind::PrivateIp => Arc::new(bool_map(&arrays[0], |s| {
+                parse_ip(s, Family::Any).is_some_and(is_private)
+            })?),
+            Kind::PublicIp => Arc::new(bool_map(&arrays[0], |s| {
+                parse_ip(s, Family::Any).is_some_and(is_public)
+            })?),
+            Kind::NaturalKey => {
+                let mut b = BinaryBuilder::with_capacity(rows, rows * 16);
+                let mut key = Vec::with_capacity(64);
+                for_each_str(&arrays[0], |v| match v {
+                    Some(s) => {
+                        natural_key(s, &mut key);
+                        b.append_value(&key);
+                    }
+                    None => b.append_null(),
+                })?;
+                Arc::new(b.finish())
             }
+            Kind::Parse {
+                glob: Some(glob),
+                names,
+                ..
+            } => parse_glob(glob, names, &arrays[0])?,
+            Kind::Parse {
+                regex,
+                names,
+                groups,
+                ..
+            } => parse(regex, names, groups, &arrays[0])?,
         };
         Ok(ColumnarValue::Array(out))
     }
 }
 
-fn bool_map(input: &StringArray, f: impl Fn(&str) -> bool) -> BooleanArray {
+/// Calls `f` on each value of a string array of any encoding, without copying the values.
+fn for_each_str(a: &ArrayRef, mut f: impl FnMut(Option<&str>)) -> DfResult<()> {
+    match a.data_type() {
+        DataType::Utf8 => a.as_string::<i32>().iter().for_each(f),
+        DataType::LargeUtf8 => a.as_string::<i64>().iter().for_each(f),
+        DataType::Utf8View => a.as_string_view().iter().for_each(f),
+        _ => {
+            let a = arrow::compute::cast(a, &DataType::Utf8)?;
+            a.as_string::<i32>().iter().for_each(&mut f);
+        }
+    }
+    Ok(())
+}
+
+fn bool_map(input: &ArrayRef, f: impl Fn(&str) -> bool) -> DfResult<BooleanArray> {
     // Null in, false out: `isIpInSubnet(missing, …)` is false, as a filter expects.
-    input.iter().map(|v| Some(v.is_some_and(&f))).collect()
+    let mut out = BooleanBufferBuilder::new(input.len());
+    for_each_str(input, |v| out.append(v.is_some_and(&f)))?;
+    Ok(BooleanArray::new(out.finish(), None))
 }
 
 pub fn parse_fields(names: &[String]) -> Fields {
@@ -266,10 +330,90 @@ pub fn parse_fields(names: &[String]) -> Fields {
         .collect()
 }
 
-fn parse(regex: &regex::Regex, names: &[String], index: &[usize], input: &StringArray) -> ArrayRef {
+/// A `parse` glob: literal parts around `*`s, each `*` a field. It matches as the regex
+/// `glob_regex` builds from it would: unanchored, leftmost; every `*` but the last lazy (up
+/// to the first occurrence of the next part), the last greedy (up to the last occurrence).
+/// Taking the first occurrence is always right for a lazy `*`: what follows starts with
+/// another `*`, which can absorb any text, so if the rest matches after a later occurrence
+/// it matches after the first one too.
+#[derive(Clone, Debug)]
+pub struct Glob {
+    parts: Vec<String>,
+}
+
+impl Glob {
+    pub fn new(glob: &str) -> Glob {
+        Glob {
+            parts: glob.split('*').map(str::to_string).collect(),
+        }
+    }
+
+    /// Number of fields (`*`s).
+    pub fn fields(&self) -> usize {
+        self.parts.len() - 1
+    }
+
+    /// The byte range of each field in `s`, or false when `s` does not match.
+    pub fn captures(&self, s: &str, out: &mut Vec<(usize, usize)>) -> bool {
+        out.clear();
+        let n = self.parts.len();
+        let first = &self.parts[0];
+        let Some(start) = s.find(first.as_str()) else {
+            return false;
+        };
+        let mut pos = start + first.len();
+        if n == 1 {
+            return true;
+        }
+        for (i, part) in self.parts.iter().enumerate().skip(1) {
+            let found = if i + 1 == n {
+                // The last `*` is greedy: up to the last occurrence of the final part.
+                if part.is_empty() {
+                    Some(s.len())
+                } else {
+                    s[pos..].rfind(part.as_str()).map(|at| pos + at)
+                }
+            } else {
+                s[pos..].find(part.as_str()).map(|at| pos + at)
+            };
+            let Some(at) = found else {
+                return false;
+            };
+            out.push((pos, at));
+            pos = at + part.len();
+        }
+        true
+    }
+}
+
+fn parse_glob(glob: &Glob, names: &[String], input: &ArrayRef) -> DfResult<ArrayRef> {
+    let mut builders: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
+    let mut spans = Vec::with_capacity(glob.fields());
+    for_each_str(input, |v| {
+        let matched = v.filter(|s| glob.captures(s, &mut spans));
+        for (i, b) in builders.iter_mut().enumerate() {
+            match matched.and_then(|s| spans.get(i).map(|&(a, z)| &s[a..z])) {
+                Some(text) => b.append_value(text),
+                None => b.append_null(),
+            }
+        }
+    })?;
+    let arrays: Vec<ArrayRef> = builders
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+        .collect();
+    Ok(Arc::new(StructArray::new(parse_fields(names), arrays, None)))
+}
+
+fn parse(
+    regex: &regex::Regex,
+    names: &[String],
+    index: &[usize],
+    input: &ArrayRef,
+) -> DfResult<ArrayRef> {
     let mut builders: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
     let mut locs = regex.capture_locations();
-    for v in input.iter() {
+    for_each_str(input, |v| {
         let matched = v.and_then(|s| regex.captures_read(&mut locs, s).map(|_| s));
         for (b, &i) in builders.iter_mut().zip(index) {
             match matched.and_then(|s| locs.get(i).map(|(a, z)| &s[a..z])) {
@@ -277,12 +421,12 @@ fn parse(regex: &regex::Regex, names: &[String], index: &[usize], input: &String
                 None => b.append_null(),
             }
         }
-    }
+    })?;
     let arrays: Vec<ArrayRef> = builders
         .into_iter()
         .map(|mut b| Arc::new(b.finish()) as ArrayRef)
         .collect();
-    Arc::new(StructArray::new(parse_fields(names), arrays, None))
+    Ok(Arc::new(StructArray::new(parse_fields(names), arrays, None)))
 }
 
 fn message(cols: &[String], arrays: &[ArrayRef]) -> DfResult<ArrayRef> {
@@ -383,6 +527,74 @@ mod tests {
                 "10"
             ]
         );
+    }
+
+    #[test]
+    fn fast_ipv4_parser_agrees_with_std() {
+        for s in [
+            "10.0.0.1",
+            "255.255.255.255",
+            "0.0.0.0",
+            "256.0.0.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..3.4",
+            "1.2.3.4 ",
+            "1.2.3.",
+            ".1.2.3",
+            "1.2.3.0400",
+            "-",
+            "",
+            "2001:db8::1",
+            "1.2.3.a",
+        ] {
+            let std = s.parse::<std::net::Ipv4Addr>().ok().map(u32::from);
+            assert_eq!(parse_v4(s), std, "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ipv4_parser_matches_std_on_random_text(s in "[0-9.]{0,16}") {
+            let std = s.parse::<std::net::Ipv4Addr>().ok().map(u32::from);
+            proptest::prop_assert_eq!(parse_v4(&s), std);
+        }
+
+        /// The glob matcher finds the same fields as the regex the glob stands for.
+        #[test]
+        fn glob_matches_like_its_regex(
+            glob in "[ab*:]{0,8}",
+            text in "[ab: ]{0,16}",
+        ) {
+            let re = regex::Regex::new(&crate::plan::glob_regex(&glob)).expect("regex");
+            let g = Glob::new(&glob);
+            let mut spans = vec![];
+            let ours = g.captures(&text, &mut spans).then(|| {
+                spans.iter().map(|&(a, z)| text[a..z].to_string()).collect::<Vec<_>>()
+            });
+            let theirs = re.captures(&text).map(|c| {
+                (1..c.len())
+                    .map(|i| c.get(i).map_or(String::new(), |m| m.as_str().to_string()))
+                    .collect::<Vec<_>>()
+            });
+            proptest::prop_assert_eq!(ours, theirs, "glob {:?} text {:?}", glob, text);
+        }
+    }
+
+    #[test]
+    fn glob_fields_of_a_flow_log_line() {
+        let g = Glob::new("* * * * * * * * * * * * * *");
+        let line = "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK";
+        let mut spans = vec![];
+        assert!(g.captures(line, &mut spans));
+        let fields: Vec<&str> = spans.iter().map(|&(a, z)| &line[a..z]).collect();
+        assert_eq!(fields, line.split(' ').collect::<Vec<_>>());
+        assert!(!g.captures("2 too few", &mut spans));
+        let g = Glob::new("user=* action=*;");
+        assert!(g.captures("x user=bob action=a;b;", &mut spans));
+        assert_eq!(spans.len(), 2);
+        assert_eq!(&"x user=bob action=a;b;"[spans[1].0..spans[1].1], "a;b");
     }
 
     #[test]

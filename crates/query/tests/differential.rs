@@ -47,14 +47,14 @@ const DEFAULT_LIMIT: usize = 10_000;
 /// then orders them by key, instead of the first N groups of the documented default order
 /// (group keys ascending). While true, such queries get an explicit `sort` on the keys; set it
 /// to false once the engine is fixed.
-const KNOWN_BUG_STATS_LIMIT_WITHOUT_SORT: bool = true;
+const KNOWN_BUG_STATS_LIMIT_WITHOUT_SORT: bool = false;
 
 /// Engine bug (reported): `not` over a comparison with a missing value drops the record
 /// (SQL's NOT NULL = NULL), although docs/insights.md says such comparisons are false, so
 /// `not (dstPort = 22)` keeps records without `dstPort` (as `not (dstPort in [22])` and
 /// `not (srcAddr like "x")` already do). While true, `not`/`!` is only generated over `in` and
 /// `like` atoms (which never see the difference); set it to false once the engine is fixed.
-const KNOWN_BUG_NOT_OVER_NULL_COMPARISON: bool = true;
+const KNOWN_BUG_NOT_OVER_NULL_COMPARISON: bool = false;
 
 // ---------------------------------------------------------------------------------------------
 // Records
