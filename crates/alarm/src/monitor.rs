@@ -299,6 +299,16 @@ impl<C: Clock> Monitor<C> {
         })
     }
 
+    /// Evaluates every metric alarm at the clock's time even when it was evaluated in this
+    /// step already: new data arrived (live mode reacts within seconds, not at the next
+    /// minute). Then composites, as [`Monitor::evaluate`].
+    pub fn evaluate_all(&mut self, source: &dyn MetricSource) -> Vec<AlarmEvent> {
+        for m in &mut self.metric {
+            m.last_grid = None;
+        }
+        self.evaluate(source)
+    }
+
     /// Evaluates every alarm that is due at the clock's time.
     pub fn evaluate(&mut self, source: &dyn MetricSource) -> Vec<AlarmEvent> {
         let now = self.clock.now();

@@ -58,6 +58,20 @@ pub struct IngestReport {
     pub errors: Vec<String>,
     pub partitions_pruned_files: u64,
     pub compacted_partitions: u64,
+    /// Earliest and latest timestamp stored by this run (epoch ms).
+    pub first_timestamp_ms: Option<i64>,
+    pub last_timestamp_ms: Option<i64>,
+    /// Metric-filter series recomputed for the hours this run stored into.
+    pub metrics_updated: Option<MetricsUpdate>,
+}
+
+/// What `ingest` did to the metric series after storing.
+#[derive(Debug, Default, Serialize)]
+pub struct MetricsUpdate {
+    pub filters: usize,
+    pub matched: u64,
+    pub start_ms: i64,
+    pub end_ms: i64,
 }
 
 /// One source to read.
@@ -298,6 +312,10 @@ pub fn run(store: &mut Store, args: &IngestArgs) -> Result<IngestReport> {
         );
     }
     store.ensure_group(&args.log_group)?;
+    // Finish metric updates an earlier run was interrupted in.
+    if let Err(e) = flowwatch_monitor::recover_metrics(store.root()) {
+        eprintln!("warning: could not finish an interrupted metric update: {e}");
+    }
     let mut report = IngestReport {
         log_group: args.log_group.clone(),
         files: sources.len() as u64,
@@ -476,6 +494,25 @@ pub fn run(store: &mut Store, args: &IngestArgs) -> Result<IngestReport> {
     }
     report.partitions_pruned_files = store.prune(&group, now_ms())?;
     report.compacted_partitions = store.compact(&group, 8)?.0;
+    // Metric filters see what was stored: their series are recomputed for the hours it
+    // touched (idempotent, so a re-run or an interrupted update never double-counts).
+    if let (Some(lo), Some(hi)) = (report.first_timestamp_ms, report.last_timestamp_ms) {
+        match flowwatch_monitor::update_metrics(store.root(), &group, lo, hi) {
+            Ok(Some(done)) => {
+                report.metrics_updated = Some(MetricsUpdate {
+                    filters: done.filters.len(),
+                    matched: done.filters.iter().map(|f| f.matched).sum(),
+                    start_ms: lo.div_euclid(3_600_000) * 3_600_000,
+                    end_ms: (hi.div_euclid(3_600_000) + 1) * 3_600_000,
+                });
+            }
+            Ok(None) => {}
+            Err(e) => report.errors.push(format!(
+                "the records are stored but the metric series were not updated: {e}; \
+                 run `flowwatch metrics backfill --log-group {group}`"
+            )),
+        }
+    }
     report.records_read = report.records_stored + report.records_rejected;
     report.elapsed_secs = started.elapsed().as_secs_f64();
     report.records_per_sec = if report.elapsed_secs > 0.0 {
@@ -504,6 +541,10 @@ fn commit(store: &mut Store, t: flowwatch_store::Txn, report: &mut IngestReport)
         }
         if let Some(q) = summary.quarantine {
             report.quarantine.push(q);
+        }
+        if let Some((lo, hi)) = summary.time_range {
+            report.first_timestamp_ms = Some(report.first_timestamp_ms.map_or(lo, |f| f.min(lo)));
+            report.last_timestamp_ms = Some(report.last_timestamp_ms.map_or(hi, |l| l.max(hi)));
         }
     }
     Ok(())

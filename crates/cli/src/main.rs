@@ -8,6 +8,7 @@ mod monitor;
 mod output;
 mod query;
 mod sql;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -140,9 +141,72 @@ flowwatch ingest 'exports/*.gz' --log-format '${version} ${vpc-id} ${srcaddr} ${
     /// Compute metric filters over stored flow logs, list and read their metrics
     #[command(subcommand)]
     Metrics(monitor::MetricsCommand),
-    /// List and describe alarms, replay them over stored metrics
+    /// List, describe, set and replay alarms; read their history
     #[command(subcommand)]
     Alarms(monitor::AlarmsCommand),
+    /// Contributor Insights: top-N contributors of a rule over stored flow logs
+    #[command(subcommand)]
+    Contributors(monitor::ContributorsCommand),
+    /// Live mode: follow directories (and stdin), ingest new files, alarm and notify
+    #[command(
+        long_about = "Follows directories that receive new flow-log files (for example a folder kept in sync with \
+an S3 bucket by `aws s3 sync`) and, with `-`, stdin. Each new file is ingested once, as `flowwatch ingest` \
+would (a restart never ingests a file twice); the metric filters' series update in the same step; the alarms \
+are evaluated on the wall clock (at once when new data arrives, else every minute as CloudWatch does) and \
+their actions are delivered to the NotificationTargets of the monitoring definitions (webhook, Alertmanager, \
+command) with retries, never holding up ingestion. A file is taken once its size and time have not changed \
+for one --interval. Ctrl-C stops after the current step with nothing lost: undelivered notifications are \
+sent on the next start.\n\n\
+Examples:\n  flowwatch watch ~/flowlogs --log-group prod --monitor monitor.json\n  \
+aws s3 sync s3://bucket/AWSLogs ~/flowlogs  # in another terminal, or from cron\n  \
+tail -F /var/log/flows.log | flowwatch watch - --log-group prod"
+    )]
+    Watch {
+        /// Directories to follow, or `-` for stdin.
+        #[arg(required = true)]
+        paths: Vec<String>,
+        /// The log group to store into (created if missing).
+        #[arg(long, short = 'g', default_value = "vpc-flow-logs")]
+        log_group: String,
+        /// Import this monitoring file first (as `flowwatch monitor import` does).
+        #[arg(long, value_name = "FILE")]
+        monitor: Option<PathBuf>,
+        /// How often to look for new files and evaluate alarms, e.g. 1s, 500ms.
+        #[arg(long, default_value = "1s", value_parser = parse_interval)]
+        interval: std::time::Duration,
+        /// Stop after this many steps (for scripts and tests); default: until Ctrl-C.
+        #[arg(long, hide_short_help = true)]
+        ticks: Option<u64>,
+        /// What the input is; `auto` looks at the content.
+        #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+        format: FormatArg,
+        /// The record format of header-less lines, as `describe-flow-logs` shows it.
+        #[arg(long)]
+        log_format: Option<String>,
+        /// Only errors on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+fn parse_interval(s: &str) -> std::result::Result<std::time::Duration, String> {
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("expected a duration such as 1s or 500ms, found `{s}`"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("unknown unit `{unit}` in `{s}`: use ms, s or m")),
+    };
+    if !(0.01..=3600.0).contains(&secs) {
+        return Err(format!("`{s}` is out of range (10ms to 1h)"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -245,6 +309,40 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Monitor(cmd) => monitor::run_monitor(&cli.data_dir, cmd, out),
         Command::Metrics(cmd) => monitor::run_metrics(&cli.data_dir, cmd, out),
         Command::Alarms(cmd) => monitor::run_alarms(&cli.data_dir, cmd, out),
+        Command::Contributors(cmd) => monitor::run_contributors(&cli.data_dir, cmd, out),
+        Command::Watch {
+            paths,
+            log_group,
+            monitor,
+            interval,
+            ticks,
+            format,
+            log_format,
+            quiet,
+        } => {
+            flowwatch_store::group::validate_name(&log_group)?;
+            let log_format = match log_format {
+                Some(f) => Some(
+                    flowwatch_core::LogFormat::parse(&f)
+                        .with_context(|| format!("invalid --log-format '{f}'"))?,
+                ),
+                None => None,
+            };
+            let mut store = open_store(&cli.data_dir)?;
+            watch::run(
+                &mut store,
+                watch::WatchOptions {
+                    paths,
+                    log_group,
+                    format: format.input(),
+                    log_format,
+                    monitor,
+                    interval,
+                    ticks,
+                    quiet,
+                },
+            )
+        }
     }
 }
 
@@ -273,6 +371,16 @@ pub fn ingest_report(r: &ingest::IngestReport, out: OutputFormat) -> Result<()> 
                 ("elapsed", format!("{:.2} s", r.elapsed_secs)),
                 ("rate", format!("{:.0} records/s", r.records_per_sec)),
             ];
+            let mut rows = rows;
+            if let Some(m) = &r.metrics_updated {
+                rows.push((
+                    "metric filters",
+                    format!(
+                        "{} updated, {} matching records in the hours stored into",
+                        m.filters, m.matched
+                    ),
+                ));
+            }
             for (k, v) in rows {
                 t.push(vec![k.into(), v.into()]);
             }

@@ -74,10 +74,10 @@ flowwatch metrics backfill --start -7d --end now"
         #[arg(long, short = 'g')]
         log_group: Option<String>,
         /// Start of the range (ISO-8601, epoch seconds or ms, `-2h`, `now`); default: all stored data.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         start: Option<String>,
         /// End of the range (exclusive); default: all stored data.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         end: Option<String>,
     },
     /// List computed metrics with their dimensions and time span
@@ -104,10 +104,10 @@ flowwatch metrics get BytesAccepted --start 2026-11-02T12:00 --end 2026-11-02T13
         #[arg(long = "dimension", short = 'd', value_parser = parse_dimension)]
         dimensions: Vec<(String, String)>,
         /// Start (ISO-8601, epoch seconds or ms, `-2h`, `now`); default: the first minute with data.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         start: Option<String>,
         /// End (exclusive); default: after the last minute with data.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         end: Option<String>,
         /// Period in seconds, a multiple of 60.
         #[arg(long, default_value_t = 60)]
@@ -145,17 +145,67 @@ transition with its time, old and new state and CloudWatch's reason text. Compos
 Examples:\n  flowwatch alarms replay --start 2026-11-02 --end 2026-11-03\n  \
 flowwatch alarms replay --alarm ssh-brute-force --start -7d --end now --output csv"
     )]
+    /// The state transitions recorded by `flowwatch watch` and `alarms set-state`
+    #[command(
+        long_about = "Every state change of the live alarms, oldest first, as DescribeAlarmHistory items \
+(`--output json` prints `{\"AlarmHistoryItems\": [...]}` in AWS's shape). Kept in \
+<data-dir>/monitor/alarm-history.ndjson. For what *would* have happened over past data, see `alarms replay`.\n\n\
+Examples:\n  flowwatch alarms history\n  flowwatch alarms history --alarm ssh-brute-force --start -1d --output json"
+    )]
+    History {
+        /// Only this alarm's transitions.
+        #[arg(long)]
+        alarm: Option<String>,
+        /// Only transitions at or after this time (ISO-8601, epoch, `-2h`, `now`).
+        #[arg(long, allow_hyphen_values = true)]
+        start: Option<String>,
+        /// Only transitions before this time.
+        #[arg(long, allow_hyphen_values = true)]
+        end: Option<String>,
+    },
+    /// Set an alarm's state until its next evaluation (like `aws cloudwatch set-alarm-state`)
+    #[command(
+        long_about = "Sets the state of a metric or composite alarm, records the transition in its history and \
+fires the actions for the new state (so a notification route can be tested end to end). As in CloudWatch, \
+the state holds only until the alarm is next evaluated (by a running `flowwatch watch`).\n\n\
+Examples:\n  flowwatch alarms set-state ssh-brute-force --state-value ALARM --state-reason \"testing the pager\""
+    )]
+    SetState {
+        /// The alarm name.
+        name: String,
+        /// OK, ALARM or INSUFFICIENT_DATA.
+        #[arg(long, value_parser = parse_state)]
+        state_value: flowwatch_alarm::StateValue,
+        /// The reason, in words.
+        #[arg(long)]
+        state_reason: String,
+        /// The reason as JSON (`StateReasonData`).
+        #[arg(long)]
+        state_reason_data: Option<String>,
+    },
     Replay {
         /// Only this alarm's transitions (the others are still evaluated).
         #[arg(long)]
         alarm: Option<String>,
         /// Start (ISO-8601, epoch seconds or ms, `-2h`, `now`).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         start: String,
         /// End (inclusive: the last evaluation time).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         end: String,
     },
+}
+
+fn parse_state(s: &str) -> std::result::Result<flowwatch_alarm::StateValue, String> {
+    use flowwatch_alarm::StateValue;
+    match s {
+        "OK" => Ok(StateValue::Ok),
+        "ALARM" => Ok(StateValue::Alarm),
+        "INSUFFICIENT_DATA" => Ok(StateValue::InsufficientData),
+        _ => Err(format!(
+            "expected OK, ALARM or INSUFFICIENT_DATA, found `{s}`"
+        )),
+    }
 }
 
 fn parse_dimension(s: &str) -> std::result::Result<(String, String), String> {
@@ -531,6 +581,93 @@ pub fn run_alarms(data_dir: &Path, cmd: AlarmsCommand, out: OutputFormat) -> Res
             }
             Ok(exit::OK)
         }
+        AlarmsCommand::History { alarm, start, end } => {
+            let start = start.as_deref().map(time).transpose()?;
+            let end = end.as_deref().map(time).transpose()?;
+            let items: Vec<Value> = flowwatch_monitor::read_history(data_dir)?
+                .into_iter()
+                .filter(|i| {
+                    alarm
+                        .as_deref()
+                        .is_none_or(|a| i.get("AlarmName").and_then(Value::as_str) == Some(a))
+                })
+                .filter(|i| {
+                    let t = i
+                        .get("Timestamp")
+                        .and_then(Value::as_str)
+                        .and_then(|t| DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.3f%z").ok())
+                        .map(|t| t.timestamp_millis());
+                    match t {
+                        Some(t) => start.is_none_or(|s| t >= s) && end.is_none_or(|e| t < e),
+                        None => true,
+                    }
+                })
+                .collect();
+            if matches!(out, OutputFormat::Json | OutputFormat::Cloudwatch) {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({ "AlarmHistoryItems": items }))?
+                );
+                return Ok(exit::OK);
+            }
+            let mut t = Table::new(&["time", "alarm", "type", "summary", "reason"]);
+            for i in &items {
+                let get = |k: &str| i.get(k).and_then(Value::as_str).unwrap_or_default();
+                let reason = serde_json::from_str::<Value>(get("HistoryData"))
+                    .ok()
+                    .and_then(|d| {
+                        d.pointer("/newState/stateReason")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    })
+                    .unwrap_or_default();
+                t.push(vec![
+                    get("Timestamp").into(),
+                    get("AlarmName").into(),
+                    get("AlarmType").into(),
+                    get("HistorySummary").into(),
+                    reason.into(),
+                ]);
+            }
+            t.print(out)?;
+            if items.is_empty() {
+                eprintln!(
+                    "no transitions recorded: alarms change state while `flowwatch watch` runs \
+                     (for past data, see `flowwatch alarms replay`)"
+                );
+            }
+            Ok(exit::OK)
+        }
+        AlarmsCommand::SetState {
+            name,
+            state_value,
+            state_reason,
+            state_reason_data,
+        } => {
+            if let Some(d) = &state_reason_data {
+                serde_json::from_str::<Value>(d).context("--state-reason-data is not JSON")?;
+            }
+            let mut live =
+                flowwatch_monitor::LiveAlarms::open(data_dir, flowwatch_alarm::SystemClock)?;
+            if live.definition(&name).is_none() {
+                bail!("no alarm named '{name}' (see `flowwatch alarms list`)");
+            }
+            let event = live.set_state(
+                &name,
+                state_value,
+                &state_reason,
+                state_reason_data.as_deref(),
+            )?;
+            match event {
+                Some(e) => {
+                    let c = e.change();
+                    eprintln!("{name}: {} -> {}", c.old.value, c.new.value);
+                    crate::watch::deliver_now(data_dir, &live, std::slice::from_ref(&e))?;
+                }
+                None => eprintln!("{name} is already {state_value}: nothing changed"),
+            }
+            Ok(exit::OK)
+        }
         AlarmsCommand::Replay { alarm, start, end } => {
             if defs.metric_alarms.is_empty() && defs.composite_alarms.is_empty() {
                 bail!("no alarms imported: run `flowwatch monitor import FILE` first");
@@ -572,6 +709,203 @@ pub fn run_alarms(data_dir: &Path, cmd: AlarmsCommand, out: OutputFormat) -> Res
             t.print(out)?;
             if transitions.is_empty() {
                 eprintln!("no transitions between {} and {}", iso(start), iso(end));
+            }
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// `flowwatch contributors …`
+#[derive(Subcommand, Debug)]
+pub enum ContributorsCommand {
+    /// List the imported Contributor Insights rules
+    #[command(
+        long_about = "Every imported rule (`InsightRules` of the monitoring file, the shape of `aws cloudwatch \
+describe-insight-rules`), its state, log groups and keys.\n\nExamples:\n  flowwatch contributors list"
+    )]
+    List,
+    /// Top contributors of a rule over stored flow logs (GetInsightRuleReport)
+    #[command(
+        long_about = "Runs a Contributor Insights rule over the stored records of its log groups between --start \
+and --end and prints the top contributors with their values, then the rule's metrics per period \
+(UniqueContributors, MaxContributorValue, SampleCount, Sum, Minimum, Maximum, Average). `--output json` prints \
+GetInsightRuleReport's shape. Values are exact (AWS's are approximate).\n\n\
+Examples:\n  flowwatch contributors report RejectedTcpByEni --start -1d --end now\n  \
+flowwatch contributors report BytesBySourceAndDestination --start 2026-11-02 --end 2026-11-03 --period 1h --top 5\n  \
+flowwatch contributors report BytesBySourceAndDestination --start -6h --end now --order-by Maximum --output json"
+    )]
+    Report {
+        /// The rule name.
+        rule: String,
+        /// Start (ISO-8601, epoch seconds or ms, `-2h`, `now`).
+        #[arg(long, allow_hyphen_values = true)]
+        start: String,
+        /// End (exclusive).
+        #[arg(long, allow_hyphen_values = true)]
+        end: String,
+        /// Period of the datapoints, e.g. 1m, 5m, 1h (or seconds).
+        #[arg(long, default_value = "5m", value_parser = parse_period)]
+        period: u32,
+        /// How many contributors (1-100).
+        #[arg(long, default_value_t = 10)]
+        top: u32,
+        /// Rank by the total over the range (Sum) or the largest single period (Maximum).
+        #[arg(long, default_value = "Sum", value_parser = ["Sum", "Maximum"])]
+        order_by: String,
+    },
+}
+
+fn parse_period(s: &str) -> std::result::Result<u32, String> {
+    let (num, mult) = match s.chars().last() {
+        Some('s') => (&s[..s.len() - 1], 1),
+        Some('m') => (&s[..s.len() - 1], 60),
+        Some('h') => (&s[..s.len() - 1], 3600),
+        Some('d') => (&s[..s.len() - 1], 86_400),
+        _ => (s, 1),
+    };
+    let n: u32 = num
+        .parse()
+        .map_err(|_| format!("expected a period such as 60, 5m or 1h, found `{s}`"))?;
+    match n.checked_mul(mult) {
+        Some(p) if p >= 60 && p % 60 == 0 => Ok(p),
+        _ => Err(format!(
+            "`{s}`: the period must be a whole number of minutes"
+        )),
+    }
+}
+
+pub fn run_contributors(
+    data_dir: &Path,
+    cmd: ContributorsCommand,
+    out: OutputFormat,
+) -> Result<u8> {
+    let defs = Definitions::load_stored(data_dir)?;
+    let report = check(&defs);
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !report.is_ok() {
+        for e in &report.errors {
+            eprintln!("error: {e}");
+        }
+        return Ok(exit::FAILED);
+    }
+    match cmd {
+        ContributorsCommand::List => {
+            let mut t = Table::new(&["name", "state", "log groups", "keys", "aggregate"]);
+            for r in &defs.insight_rules {
+                let compiled = report.insight_rules.iter().find(|c| c.name() == r.name);
+                let groups = compiled.map(|c| {
+                    c.log_groups()
+                        .iter()
+                        .map(|g| match g {
+                            flowwatch_contrib::GroupPattern::Exact(n) => n.clone(),
+                            flowwatch_contrib::GroupPattern::Prefix(p) => format!("{p}*"),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                });
+                let state = match compiled.map(|c| c.state()) {
+                    Some(flowwatch_contrib::RuleState::Disabled) => "DISABLED",
+                    Some(_) => "ENABLED",
+                    None => "MANAGED (skipped)",
+                };
+                t.push(vec![
+                    r.name.clone().into(),
+                    state.into(),
+                    groups.unwrap_or_default().into(),
+                    compiled
+                        .map(|c| c.key_labels().join(", "))
+                        .unwrap_or_default()
+                        .into(),
+                    compiled
+                        .map(|c| c.aggregate_on().as_str().to_string())
+                        .unwrap_or_default()
+                        .into(),
+                ]);
+            }
+            t.print(out)?;
+            if defs.insight_rules.is_empty() {
+                eprintln!(
+                    "no contributor rules imported: add `InsightRules` to a monitoring file and `flowwatch monitor import` it"
+                );
+            }
+            Ok(exit::OK)
+        }
+        ContributorsCommand::Report {
+            rule,
+            start,
+            end,
+            period,
+            top,
+            order_by,
+        } => {
+            let Some(compiled) = report.insight_rules.iter().find(|c| c.name() == rule) else {
+                let names: Vec<&str> = report.insight_rules.iter().map(|c| c.name()).collect();
+                bail!(
+                    "no contributor rule named '{rule}'{}",
+                    if names.is_empty() {
+                        " (none imported: see `flowwatch contributors list`)".to_string()
+                    } else {
+                        format!("; imported: {}", names.join(", "))
+                    }
+                );
+            };
+            let (start, end) = (time(&start)?, time(&end)?);
+            if end <= start {
+                bail!("--end must be after --start");
+            }
+            let mut request = flowwatch_contrib::ReportRequest::new(start, end, period);
+            request.max_contributor_count = Some(top);
+            request.order_by = if order_by == "Maximum" {
+                flowwatch_contrib::OrderBy::Maximum
+            } else {
+                flowwatch_contrib::OrderBy::Sum
+            };
+            let run = flowwatch_monitor::contributor_reports(
+                data_dir,
+                std::slice::from_ref(compiled),
+                &request,
+            )?;
+            let Some(r) = run.rules.into_iter().next() else {
+                bail!("rule '{rule}' produced no report");
+            };
+            if matches!(
+                out,
+                OutputFormat::Json | OutputFormat::Cloudwatch | OutputFormat::Ndjson
+            ) {
+                println!("{}", serde_json::to_string_pretty(&r.report)?);
+                return Ok(exit::OK);
+            }
+            let mut headers: Vec<String> = vec!["rank".into()];
+            headers.extend(r.report.key_labels.iter().cloned());
+            headers.push(r.report.aggregation_statistic.to_lowercase());
+            headers.push("share %".into());
+            let hdr: Vec<&str> = headers.iter().map(String::as_str).collect();
+            let mut t = Table::new(&hdr);
+            for (i, c) in r.report.contributors.iter().enumerate() {
+                let mut row: Vec<Value> = vec![(i + 1).into()];
+                row.extend(c.keys.iter().map(|k| Value::from(k.clone())));
+                row.push(json_number(c.approximate_aggregate_value));
+                let share = if r.report.aggregate_value > 0.0 {
+                    100.0 * c.approximate_aggregate_value / r.report.aggregate_value
+                } else {
+                    0.0
+                };
+                row.push(format!("{share:.1}").into());
+                t.push(row);
+            }
+            t.print(out)?;
+            if out == OutputFormat::Table {
+                eprintln!(
+                    "{} contributor(s) in total, {} {} overall, {} record(s) matched of {} read in {} file(s)",
+                    r.report.approximate_unique_count,
+                    json_number(r.report.aggregate_value),
+                    r.report.aggregation_statistic,
+                    r.matched,
+                    run.records,
+                    run.files
+                );
             }
             Ok(exit::OK)
         }

@@ -1,27 +1,19 @@
 //! Metric computation over stored history: every Parquet file of a log group read directly
 //! (no query engine), each record's text rebuilt exactly as CloudWatch would have seen it
-//! ([`flowwatch_flowlog::rebuild_messages`]: the stored `message` when the original could not
-//! be rebuilt, else the fields in the record's own `log_format`), every metric filter of the
-//! group run on it, and the data points aggregated per minute. The result replaces the
-//! filters' series for the computed range, so a backfill can be repeated.
+//! (`records.rs`), every metric filter of the group run on it, and the data points aggregated
+//! per minute. The result replaces the filters' series for the computed range, so a backfill
+//! can be repeated.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs::File;
 use std::path::Path;
-use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Field, Int64Type, Schema};
-use flowwatch_flowlog::schema::TIMESTAMP;
 use flowwatch_pattern::FieldBuf;
-use flowwatch_store::{StoreReader, partition_hour_ms};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use flowwatch_store::StoreReader;
 
 use crate::check::GroupFilter;
-use crate::error::{MonitorError, Result};
+use crate::error::Result;
+use crate::records::{for_each_record, group_files};
 use crate::series::{DimensionSeries, FilterSeries, Minute, minute_of};
-
-const HOUR_MS: i64 = 3_600_000;
 
 /// What to compute: one log group or all, a time range or everything stored.
 #[derive(Clone, Debug, Default)]
@@ -72,15 +64,9 @@ pub fn backfill(
     for (group, filters) in by_group {
         let mut acc = Accumulator::new(&filters);
         if stored_groups.contains(group) {
-            for path in reader.data_files(group)? {
-                // A partition holds [hour, hour + 1 h); skip those wholly outside the range.
-                if let Some(hour) = partition_hour_ms(&path)
-                    && (hour.saturating_add(HOUR_MS) <= start || hour >= end)
-                {
-                    continue;
-                }
+            for path in group_files(&reader, group, start, end)? {
                 report.files += 1;
-                read_file(&path, start, end, &mut acc)?;
+                for_each_record(&path, start, end, &mut |t, text| acc.record(t, text))?;
             }
         }
         report.records += acc.records;
@@ -188,63 +174,4 @@ impl<'f> Accumulator<'f> {
             series,
         }
     }
-}
-
-fn read_file(path: &Path, start: i64, end: i64, acc: &mut Accumulator<'_>) -> Result<()> {
-    let bad = |e: &dyn std::fmt::Display| MonitorError::Parquet {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let file = File::open(path).map_err(|e| bad(&e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .map_err(|e| bad(&e))?;
-    for batch in reader {
-        let batch = plain_strings(&batch.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
-        let Some(ts) = batch
-            .column_by_name(TIMESTAMP)
-            .and_then(|c| arrow::compute::cast(c, &DataType::Int64).ok())
-        else {
-            return Err(bad(&"no timestamp column"));
-        };
-        let ts = ts.as_primitive::<Int64Type>();
-        let messages = flowwatch_flowlog::rebuild_messages(&batch);
-        for row in 0..batch.num_rows() {
-            if ts.is_null(row) || messages.is_null(row) {
-                continue;
-            }
-            let t = ts.value(row);
-            if t < start || t >= end {
-                continue;
-            }
-            acc.record(t, messages.value(row));
-        }
-    }
-    Ok(())
-}
-
-/// The batch with dictionary, view and large string columns as plain `Utf8`, the types the
-/// message rebuild reads (another engine may have rewritten the files).
-fn plain_strings(
-    batch: &RecordBatch,
-) -> std::result::Result<RecordBatch, arrow::error::ArrowError> {
-    let needs = |t: &DataType| {
-        matches!(t, DataType::Utf8View | DataType::LargeUtf8)
-            || matches!(t, DataType::Dictionary(_, v) if matches!(**v, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8))
-    };
-    if !batch.schema().fields().iter().any(|f| needs(f.data_type())) {
-        return Ok(batch.clone());
-    }
-    let mut fields = Vec::with_capacity(batch.num_columns());
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
-    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
-        if needs(f.data_type()) {
-            fields.push(Field::new(f.name(), DataType::Utf8, true));
-            columns.push(arrow::compute::cast(c, &DataType::Utf8)?);
-        } else {
-            fields.push(f.as_ref().clone());
-            columns.push(c.clone());
-        }
-    }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }

@@ -1,11 +1,12 @@
 //! `check`: every definition validated as AWS's Put* APIs would, plus the cross-checks a file
 //! needs (duplicate names, composite cycles, alarms on metrics no filter produces). Problems
 //! name the definition; pattern and alarm-rule errors are rendered with a caret under the
-//! offending text.
+//! offending text, contributor-rule errors name the key (and the byte inside a JSON path).
 
 use std::collections::BTreeSet;
 
 use flowwatch_alarm::{AccountContext, AlarmError, ManualClock, Monitor};
+use flowwatch_contrib::CompiledRule;
 use flowwatch_pattern::{CompiledMetricFilter, Error as PatternDefError};
 
 use crate::definitions::Definitions;
@@ -36,6 +37,8 @@ pub struct GroupFilter {
 pub struct CheckReport {
     /// The filters that compiled.
     pub filters: Vec<GroupFilter>,
+    /// The Contributor Insights rules that compiled (managed rules are skipped).
+    pub insight_rules: Vec<CompiledRule>,
     /// Errors: the definition cannot be used.
     pub errors: Vec<Problem>,
     /// Legal but probably not what was meant.
@@ -48,7 +51,7 @@ impl CheckReport {
     }
 }
 
-/// Validates every filter and alarm of `defs`.
+/// Validates every filter, alarm and contributor rule of `defs`.
 pub fn check(defs: &Definitions) -> CheckReport {
     let mut report = CheckReport::default();
     let mut seen = BTreeSet::new();
@@ -163,7 +166,94 @@ pub fn check(defs: &Definitions) -> CheckReport {
             }
         }
     }
+    check_insight_rules(defs, &mut report);
+    // Notification targets, and alarm actions that would go nowhere.
+    if let Err(e) = flowwatch_notify::Targets::new(&defs.notification_targets) {
+        report.errors.push(Problem {
+            location: "NotificationTargets".into(),
+            message: e.to_string(),
+        });
+    }
+    let known: BTreeSet<&str> = defs
+        .notification_targets
+        .iter()
+        .map(|t| t.arn.as_str())
+        .collect();
+    let actions = defs
+        .metric_alarms
+        .iter()
+        .map(|a| {
+            (
+                &a.alarm_name,
+                [
+                    &a.alarm_actions,
+                    &a.ok_actions,
+                    &a.insufficient_data_actions,
+                ],
+            )
+        })
+        .chain(defs.composite_alarms.iter().map(|a| {
+            (
+                &a.alarm_name,
+                [
+                    &a.alarm_actions,
+                    &a.ok_actions,
+                    &a.insufficient_data_actions,
+                ],
+            )
+        }));
+    for (name, lists) in actions {
+        for arn in lists.into_iter().flatten() {
+            if !known.contains(arn.as_str()) {
+                report.warnings.push(Problem {
+                    location: format!("alarm \"{name}\""),
+                    message: format!(
+                        "action {arn} has no NotificationTargets entry: its notifications will be \
+                         recorded as failed (add {{\"Arn\": \"{arn}\", \"Webhook\": {{\"Url\": ...}}}})"
+                    ),
+                });
+            }
+        }
+    }
     report
+}
+
+/// PutInsightRule's validation of every rule, plus duplicate names.
+fn check_insight_rules(defs: &Definitions, report: &mut CheckReport) {
+    let mut names = BTreeSet::new();
+    for (i, rule) in defs.insight_rules.iter().enumerate() {
+        let location = format!("InsightRules[{i}] \"{}\"", rule.name);
+        let problem = |message: String| Problem {
+            location: location.clone(),
+            message,
+        };
+        if !names.insert(rule.name.as_str()) {
+            report.errors.push(problem(
+                "a contributor rule of this name is already defined".into(),
+            ));
+        }
+        if rule.managed_rule {
+            // A managed rule's data comes from an AWS service (DynamoDB, PrivateLink, ...), not
+            // from a log group flowwatch stores.
+            report.warnings.push(problem(
+                "a managed rule (ManagedRule true) reads AWS service data: not evaluated".into(),
+            ));
+            continue;
+        }
+        match rule.compile() {
+            Ok(compiled) => {
+                for w in compiled.warnings() {
+                    report.warnings.push(problem(w.detail()));
+                }
+                report.insight_rules.push(compiled);
+            }
+            Err(errors) => {
+                report
+                    .errors
+                    .extend(errors.iter().map(|e| problem(e.detail())));
+            }
+        }
+    }
 }
 
 fn alarm_problem(defs: &Definitions, e: &AlarmError) -> Problem {
@@ -250,6 +340,42 @@ mod tests {
                 .any(|t| t.starts_with("alarm \"c\": AlarmRule:\n") && t.contains('^')),
             "{text:?}"
         );
+    }
+
+    #[test]
+    fn insight_rule_errors_name_rule_and_key() {
+        let body = |keys: &str| {
+            serde_json::to_string(&format!(
+                r#"{{"Schema":{{"Name":"CloudWatchLogRule","Version":1}},"LogGroupNames":["g"],
+                "LogFormat":"JSON","Contribution":{{"Keys":{keys},"ValueOf":"$.n"}},"AggregateOn":"Count"}}"#
+            ))
+            .expect("quoted")
+        };
+        let r = check_text(&format!(
+            r#"{{"InsightRules":[
+                {{"Name":"ok","State":"ENABLED","Definition":{}}},
+                {{"Name":"bad","Definition":{}}},
+                {{"Name":"ok","Definition":{}}},
+                {{"Name":"aws","ManagedRule":true,"Definition":"{{}}"}}]}}"#,
+            body(r#"["$.ip"]"#),
+            body(r#"["$.a..b","$.c"]"#),
+            body(r#"["$.ip"]"#),
+        ));
+        let errors: Vec<String> = r.errors.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            errors,
+            [
+                "InsightRules[1] \"bad\": Contribution.Keys[0]: byte 4: \"$.a..b\": expected a property name after `.`",
+                "InsightRules[2] \"ok\": a contributor rule of this name is already defined",
+            ]
+        );
+        let warnings: Vec<String> = r.warnings.iter().map(|p| p.to_string()).collect();
+        assert_eq!(warnings.len(), 3, "{warnings:#?}");
+        assert!(
+            warnings[0].starts_with("InsightRules[0] \"ok\": Contribution.ValueOf: is ignored")
+        );
+        assert!(warnings[2].starts_with("InsightRules[3] \"aws\": a managed rule"));
+        assert_eq!(r.insight_rules.len(), 2);
     }
 
     #[test]

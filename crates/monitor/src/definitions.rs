@@ -1,7 +1,8 @@
 //! The monitoring definition file: metric filters in the shape `aws logs
-//! describe-metric-filters` prints and alarms in the shape `aws cloudwatch describe-alarms`
-//! prints, side by side in one JSON object (see the crate docs for the format). Either AWS
-//! output alone is a valid file, so is `jq -s add` of both.
+//! describe-metric-filters` prints, alarms in the shape `aws cloudwatch describe-alarms`
+//! prints and Contributor Insights rules in the shape `aws cloudwatch describe-insight-rules`
+//! prints, side by side in one JSON object (see the crate docs for the format). Any AWS
+//! output alone is a valid file, so is `jq -s add` of them.
 //!
 //! Also the data directory's copy of the imported definitions
 //! (`<data-dir>/monitor/definitions.json`), written atomically.
@@ -9,6 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use flowwatch_alarm::{CompositeAlarm, MetricAlarm};
+use flowwatch_contrib::InsightRule;
+use flowwatch_notify::Target;
 use flowwatch_pattern::MetricFilter;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -28,6 +31,15 @@ pub struct Definitions {
     pub metric_alarms: Vec<MetricAlarm>,
     #[serde(rename = "CompositeAlarms", default)]
     pub composite_alarms: Vec<CompositeAlarm>,
+    /// Contributor Insights rules; `Definition` is the rule body as a JSON string (as AWS
+    /// prints it) or, in a hand-written file, as an object.
+    #[serde(rename = "InsightRules", default)]
+    pub insight_rules: Vec<InsightRule>,
+    /// Where alarm actions go: each entry maps an action ARN (as alarms list it in
+    /// `AlarmActions`/`OKActions`/`InsufficientDataActions`) to a webhook, an Alertmanager or
+    /// a command (flowwatch's own list; AWS has no such output).
+    #[serde(rename = "NotificationTargets", default)]
+    pub notification_targets: Vec<Target>,
     /// Pagination tokens of the AWS outputs: accepted and dropped.
     #[serde(rename = "nextToken", default, skip_serializing)]
     next_token: Option<IgnoredAny>,
@@ -69,11 +81,13 @@ impl Definitions {
         self.metric_filters.is_empty()
             && self.metric_alarms.is_empty()
             && self.composite_alarms.is_empty()
+            && self.insight_rules.is_empty()
+            && self.notification_targets.is_empty()
     }
 
     /// Adds `other`'s definitions; one with the same identity replaces the old one (a filter
-    /// is identified by log group and filter name, an alarm by its name), as PutMetricFilter
-    /// and PutMetricAlarm do.
+    /// is identified by log group and filter name, an alarm or a contributor rule by its
+    /// name), as PutMetricFilter, PutMetricAlarm and PutInsightRule do.
     pub fn merge(&mut self, other: Definitions) -> MergeSummary {
         let mut s = MergeSummary::default();
         for f in other.metric_filters {
@@ -97,6 +111,17 @@ impl Definitions {
                 &mut self.composite_alarms,
                 a,
                 |x, y| x.alarm_name == y.alarm_name,
+                &mut s,
+            );
+        }
+        for r in other.insight_rules {
+            upsert(&mut self.insight_rules, r, |x, y| x.name == y.name, &mut s);
+        }
+        for t in other.notification_targets {
+            upsert(
+                &mut self.notification_targets,
+                t,
+                |x, y| x.arn == y.arn,
                 &mut s,
             );
         }
@@ -140,4 +165,65 @@ fn upsert<T>(list: &mut Vec<T>, item: T, same: impl Fn(&T, &T) -> bool, s: &mut 
 /// `<data-dir>/monitor/definitions.json`.
 pub fn stored_path(data_dir: &Path) -> PathBuf {
     data_dir.join("monitor").join("definitions.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(text: &str) -> Definitions {
+        Definitions::parse(text, "rules.json").expect("parses")
+    }
+
+    #[test]
+    fn describe_insight_rules_output_is_a_definition_file() {
+        let defs = rules(
+            r#"{"InsightRules": [{"Name": "a", "State": "DISABLED", "Schema": "CloudWatchLogRule/1",
+                "Definition": "{\"AggregateOn\": \"Count\"}", "ManagedRule": false}],
+                "NextToken": "t"}"#,
+        );
+        assert_eq!(defs.insight_rules.len(), 1);
+        assert_eq!(
+            defs.insight_rules[0].definition,
+            r#"{"AggregateOn": "Count"}"#
+        );
+        assert!(!defs.is_empty());
+    }
+
+    #[test]
+    fn insight_rules_merge_by_name() {
+        let mut defs = rules(
+            r#"{"InsightRules": [{"Name": "a", "Definition": "1"}, {"Name": "b", "Definition": "2"}]}"#,
+        );
+        let s = defs.merge(rules(
+            r#"{"InsightRules": [{"Name": "b", "Definition": "3"}, {"Name": "c", "Definition": "4"}]}"#,
+        ));
+        assert_eq!(
+            s,
+            MergeSummary {
+                added: 1,
+                replaced: 1
+            }
+        );
+        let got: Vec<(&str, &str)> = defs
+            .insight_rules
+            .iter()
+            .map(|r| (r.name.as_str(), r.definition.as_str()))
+            .collect();
+        assert_eq!(got, [("a", "1"), ("b", "3"), ("c", "4")]);
+    }
+
+    #[test]
+    fn stored_copy_round_trips_object_definitions_as_strings() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let defs =
+            rules(r#"{"InsightRules": [{"Name": "a", "Definition": {"AggregateOn": "Sum"}}]}"#);
+        defs.save_stored(tmp.path()).expect("saved");
+        let text = std::fs::read_to_string(stored_path(tmp.path())).expect("read");
+        assert!(
+            text.contains(r#""Definition": "{\"AggregateOn\":\"Sum\"}""#),
+            "{text}"
+        );
+        assert_eq!(Definitions::load_stored(tmp.path()).expect("loads"), defs);
+    }
 }

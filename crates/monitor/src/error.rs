@@ -33,6 +33,9 @@ pub enum MonitorError {
     /// The data directory's store could not be opened or listed.
     #[error(transparent)]
     Store(#[from] flowwatch_store::StoreError),
+    /// A contributor report the engine refused (unknown rule, bad period or range).
+    #[error(transparent)]
+    Contrib(#[from] flowwatch_contrib::ContribError),
 }
 
 pub(crate) trait IoContext<T> {

@@ -6,13 +6,14 @@
 //!
 //! # The definition file
 //!
-//! One JSON object with up to three lists, each in the exact shape AWS prints it:
+//! One JSON object with up to four lists, each in the exact shape AWS prints it:
 //!
 //! ```text
 //! {
 //!   "metricFilters":   [ ... ],   // aws logs describe-metric-filters
 //!   "MetricAlarms":    [ ... ],   // aws cloudwatch describe-alarms
-//!   "CompositeAlarms": [ ... ]    // aws cloudwatch describe-alarms
+//!   "CompositeAlarms": [ ... ],   // aws cloudwatch describe-alarms
+//!   "InsightRules":    [ ... ]    // aws cloudwatch describe-insight-rules
 //! }
 //! ```
 //!
@@ -35,6 +36,8 @@
 //!   `<data-dir>/metrics/`, replaced atomically) and [`MetricStore`], the
 //!   [`flowwatch_alarm::MetricSource`] over them.
 //! * [`replay`](mod@replay): alarms evaluated minute by minute with a simulated clock.
+//! * [`contributors`](mod@contributors): Contributor Insights rules (`flowwatch-contrib`) run
+//!   over a log group's stored history, one GetInsightRuleReport per rule.
 //!
 //! # Decisions
 //!
@@ -50,15 +53,20 @@
 
 pub mod backfill;
 pub mod check;
+pub mod contributors;
 pub mod definitions;
 pub mod error;
 mod fsutil;
+pub mod live;
+mod records;
 pub mod replay;
 pub mod series;
 
 pub use backfill::{BackfillOptions, BackfillReport, FilterReport, backfill};
 pub use check::{CheckReport, GroupFilter, Problem, check};
+pub use contributors::{ContributorRun, RuleReport, contributor_reports};
 pub use definitions::{Definitions, MergeSummary};
 pub use error::{MonitorError, Result};
+pub use live::{LiveAlarms, read_history, recover_metrics, update_metrics};
 pub use replay::{Transition, replay};
 pub use series::{FilterSeries, MetricInfo, MetricStore};

@@ -28,7 +28,7 @@ pub struct Transition {
 
 /// The account and Region in the first alarm ARN, else placeholders (they only appear in
 /// composite-alarm reasons and ARNs).
-fn context(defs: &Definitions) -> AccountContext {
+pub(crate) fn context(defs: &Definitions) -> AccountContext {
     let arn = defs
         .metric_alarms
         .iter()

@@ -135,6 +135,29 @@ fn the_documented_example_file_is_valid() {
     assert_eq!(report.filters.len(), 3);
     assert_eq!(defs.metric_alarms.len(), 2);
     assert_eq!(defs.composite_alarms.len(), 1);
+    assert_eq!(report.insight_rules.len(), 3, "the three VPC sample rules");
+    assert_eq!(
+        defs.notification_targets.len(),
+        2,
+        "a webhook and an Alertmanager"
+    );
+}
+
+#[test]
+fn alarm_actions_without_a_notification_target_are_warned_about() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/monitor.json");
+    let mut defs = Definitions::read(&path).expect("parses");
+    defs.notification_targets.pop();
+    let report = check(&defs);
+    assert!(report.is_ok(), "{:#?}", report.errors);
+    assert_eq!(report.warnings.len(), 1, "{:#?}", report.warnings);
+    assert!(
+        report.warnings[0].message.contains("network-pager"),
+        "{}",
+        report.warnings[0]
+    );
+    defs.notification_targets[0].arn = "not-an-arn".into();
+    assert!(!check(&defs).is_ok());
 }
 
 #[test]

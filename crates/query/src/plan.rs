@@ -11,6 +11,7 @@ use datafusion::common::JoinType;
 use datafusion::common::ScalarValue;
 use datafusion::execution::FunctionRegistry;
 use datafusion::functions::core::expr_fn::get_field;
+use datafusion::functions::string::expr_fn::starts_with;
 use datafusion::functions_aggregate::expr_fn::{
     count, count_distinct, first_value, last_value, percentile_cont,
 };
@@ -947,7 +948,18 @@ impl<'a> Planner<'a> {
             Ok(cast(p.expr(&args[i])?, DataType::Utf8))
         };
         let ip = |p: &mut Self, kind: Kind| -> Result<DfExpr, Error> {
-            let x = cast(p.expr(&args[0])?, DataType::Utf8);
+            let x = p.expr(&args[0])?;
+            let x = if is_stringy(&p.ty(&x)) {
+                x
+            } else {
+                cast(x, DataType::Utf8)
+            };
+            if let Kind::InSubnet(cidr, family) = &kind
+                && *family != Family::V6
+                && let Some(e) = stored_address_prefixes(&x, cidr)
+            {
+                return Ok(e);
+            }
             Ok(udf::udf(name, kind).call(vec![x]))
         };
         match name {
@@ -1198,6 +1210,62 @@ fn arith_or_compare(op: BinOp, x: DfExpr, y: DfExpr) -> DfExpr {
 
 /// A `parse` glob as a regex: literal text escaped, each `*` a lazy group except the last,
 /// which runs to the end; unanchored.
+/// Most alternatives [`stored_address_prefixes`] writes before leaving the test to the UDF.
+const MAX_PREFIXES: u32 = 16;
+
+/// `isIpv4InSubnet(col, cidr)` as string-prefix tests when `col` is a stored address column:
+/// ingest stores only valid addresses, IPv4 in canonical dotted-quad form (no leading zeros),
+/// so for `10.0.0.0/8` "in the subnet" is exactly "starts with `10.`", and for
+/// `172.16.0.0/12` one of 16 such prefixes. The engine runs prefix tests on the column's
+/// inline string views, several times faster than parsing every address. Prefixes of more
+/// than [`MAX_PREFIXES`] alternatives (`/9`, `/1`), `/0` and IPv6 keep the UDF.
+fn stored_address_prefixes(x: &DfExpr, cidr: &Cidr) -> Option<DfExpr> {
+    let DfExpr::Column(c) = x else {
+        return None;
+    };
+    let stored = flowwatch_core::FIELDS
+        .iter()
+        .any(|f| f.column == c.name && f.ty == flowwatch_core::FieldType::Addr);
+    let std::net::IpAddr::V4(net) = cidr.addr else {
+        return None;
+    };
+    if !stored || cidr.prefix == 0 {
+        return None;
+    }
+    let o = net.octets();
+    let full = usize::from(cidr.prefix / 8);
+    let rest = u32::from(cidr.prefix % 8);
+    let head: Vec<String> = o[..full].iter().map(u8::to_string).collect();
+    let mut tests = vec![];
+    if full == 4 {
+        tests.push(x.clone().eq(lit(head.join("."))));
+    } else if rest == 0 {
+        tests.push(starts_with(x.clone(), lit(format!("{}.", head.join(".")))));
+    } else {
+        let count = 1u32 << (8 - rest);
+        if count > MAX_PREFIXES {
+            return None;
+        }
+        let base = u32::from(o[full]) & !(count - 1);
+        for v in base..base + count {
+            let mut parts = head.clone();
+            parts.push(v.to_string());
+            let text = parts.join(".");
+            tests.push(if full == 3 {
+                x.clone().eq(lit(text))
+            } else {
+                starts_with(x.clone(), lit(format!("{text}.")))
+            });
+        }
+    }
+    let any = tests.into_iter().reduce(DfExpr::or)?;
+    // A missing address is in no subnet (false, not null).
+    Some(datafusion::functions::core::expr_fn::coalesce(vec![
+        any,
+        lit(false),
+    ]))
+}
+
 pub fn glob_regex(glob: &str) -> String {
     let parts: Vec<&str> = glob.split('*').collect();
     let mut out = String::from("(?s)");

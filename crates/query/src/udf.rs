@@ -14,7 +14,7 @@ use arrow::array::{
     StringBuilder, StructArray,
 };
 use arrow::datatypes::{DataType, Field, Fields, Schema};
-use datafusion::common::{Result as DfResult, exec_err};
+use datafusion::common::Result as DfResult;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };

@@ -81,6 +81,34 @@ const ADDRS: &[&str] = &[
     "2001:db8::1",
     "fe80::1ff:fe23:4567:890a",
 ];
+/// CIDRs for the subnet tests: octet-aligned, 2-16 alternatives, and ones left to the UDF.
+const SUBNETS: &[&str] = &[
+    "10.0.0.0/8",
+    "10.0.0.0/24",
+    "10.0.0.0/28",
+    "10.0.0.8/29",
+    "10.0.0.0/9",
+    "172.16.0.0/12",
+    "192.168.1.20/32",
+    "8.8.8.0/23",
+    "0.0.0.0/0",
+    "61.177.172.128/25",
+];
+
+/// The reference for the subnet functions: a dotted-quad IPv4 address inside the block.
+fn in_subnet(v: &str, cidr: &str) -> bool {
+    let (net, bits) = cidr.split_once('/').expect("cidr");
+    let (Ok(ip), Ok(net), Ok(bits)) = (
+        v.parse::<std::net::Ipv4Addr>(),
+        net.parse::<std::net::Ipv4Addr>(),
+        bits.parse::<u32>(),
+    ) else {
+        return false;
+    };
+    let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+    u32::from(ip) & mask == u32::from(net) & mask
+}
+
 const DST_PORTS: &[i64] = &[0, 22, 53, 80, 443, 3389, 8080, 65535];
 const SRC_PORTS: &[i64] = &[22, 443, 1024, 40000, 49152, 52417, 60000];
 const PROTOCOLS: &[i64] = &[1, 6, 17];
@@ -687,6 +715,8 @@ enum Cond {
     Cmp(FieldRef, Op, Lit),
     In(FieldRef, bool, Vec<Lit>),
     Like(FieldRef, bool, String, bool),
+    /// `isIpv4InSubnet(f, "cidr")`, or `isIpInSubnet` when the flag is set.
+    Subnet(FieldRef, &'static str, bool),
     /// `not c`, or `!c` when the flag is set.
     Not(Box<Cond>, bool),
     And(Box<Cond>, Box<Cond>),
@@ -707,6 +737,7 @@ impl Cond {
             Cond::Like(f, negated, pat, _) => r
                 .get(f.f)
                 .is_some_and(|v| v.text().contains(pat.as_str()) != *negated),
+            Cond::Subnet(f, cidr, _) => r.get(f.f).is_some_and(|v| in_subnet(&v.text(), cidr)),
             Cond::Not(c, _) => !c.eval(r),
             Cond::And(a, b) => a.eval(r) && b.eval(r),
             Cond::Or(a, b) => a.eval(r) || b.eval(r),
@@ -740,6 +771,14 @@ impl Cond {
             Cond::Like(f, negated, pat, single) => {
                 let not = if *negated { "not " } else { "" };
                 let _ = write!(out, "{} {not}like {}", f.name, quote(pat, *single));
+            }
+            Cond::Subnet(f, cidr, any) => {
+                let func = if *any {
+                    "isIpInSubnet"
+                } else {
+                    "isIpv4InSubnet"
+                };
+                let _ = write!(out, "{func}({}, \"{cidr}\")", f.name);
             }
             Cond::Not(c, bang) => {
                 out.push_str(if *bang { "!" } else { "not " });
@@ -776,7 +815,7 @@ impl Cond {
     fn has_comparison(&self) -> bool {
         match self {
             Cond::Cmp(..) => true,
-            Cond::In(..) | Cond::Like(..) => false,
+            Cond::In(..) | Cond::Like(..) | Cond::Subnet(..) => false,
             Cond::Not(c, _) | Cond::Paren(c) => c.has_comparison(),
             Cond::And(a, b) | Cond::Or(a, b) => a.has_comparison() || b.has_comparison(),
         }
@@ -908,6 +947,10 @@ fn gen_atom(rng: &mut SmallRng, recs: &[Rec], negatable_only: bool) -> Cond {
                 })
                 .collect();
             Cond::In(fref(rng, f), rng.random_bool(0.4), items)
+        }
+        _ if rng.random_bool(0.3) => {
+            let f = *pick(rng, &[F::Src, F::Dst]);
+            Cond::Subnet(fref(rng, f), *pick(rng, SUBNETS), rng.random_bool(0.3))
         }
         _ => {
             let f = if rng.random_bool(0.8) {

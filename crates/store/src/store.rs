@@ -83,6 +83,8 @@ pub struct CommitSummary {
     pub files: usize,
     pub rows: u64,
     pub bytes: u64,
+    /// Earliest and latest record timestamp stored (epoch ms), None when nothing was.
+    pub time_range: Option<(i64, i64)>,
     pub quarantine: Option<PathBuf>,
 }
 
@@ -710,6 +712,11 @@ impl Store {
             files: written.len(),
             rows: written.iter().map(|w| w.rows).sum(),
             bytes: written.iter().map(|w| w.bytes).sum(),
+            time_range: written
+                .iter()
+                .filter(|w| w.rows > 0)
+                .map(|w| (w.min_ts, w.max_ts))
+                .reduce(|(a, b), (c, d)| (a.min(c), b.max(d))),
             quarantine: quarantine_rel.as_ref().map(|q| store.root.join(q)),
         };
         let record = TxnRecord {
