@@ -48,18 +48,42 @@ pub fn rebuild_message(batch: &RecordBatch, row: usize) -> Option<String> {
 /// Rows whose format cannot be parsed get null.
 pub fn rebuild_messages(batch: &RecordBatch) -> arrow::array::StringArray {
     use std::collections::HashMap;
+    use std::fmt::Write as _;
+
+    /// A column read without a type dispatch per cell.
+    enum Cells<'a> {
+        I32(&'a arrow::array::Int32Array),
+        I64(&'a arrow::array::Int64Array),
+        Utf8(&'a arrow::array::StringArray),
+        View(&'a arrow::array::StringViewArray),
+        Other(&'a arrow::array::ArrayRef),
+    }
+
     let rows = batch.num_rows();
     let mut out = arrow::array::StringBuilder::with_capacity(rows, rows * 96);
     let message = batch
         .column_by_name(MESSAGE)
-        .filter(|c| c.data_type() == &DataType::Utf8)
+        .and_then(|c| arrow::compute::cast(c, &DataType::Utf8).ok())
         .map(|c| c.as_string::<i32>().clone());
     let format = batch
         .column_by_name(LOG_FORMAT)
         .and_then(|c| arrow::compute::cast(c, &DataType::Utf8).ok())
         .map(|c| c.as_string::<i32>().clone());
-    // Per distinct format: for each slot, the column it reads (None: always `-`).
+    let cells: Vec<Cells<'_>> = batch
+        .columns()
+        .iter()
+        .map(|c| match c.data_type() {
+            DataType::Int32 => Cells::I32(c.as_primitive::<Int32Type>()),
+            DataType::Int64 => Cells::I64(c.as_primitive::<Int64Type>()),
+            DataType::Utf8 => Cells::Utf8(c.as_string::<i32>()),
+            DataType::Utf8View => Cells::View(c.as_string_view()),
+            _ => Cells::Other(c),
+        })
+        .collect();
+    // Per distinct format: for each slot, the column it reads (None: always `-`). Rows of a
+    // batch nearly always share one format, so the last one is kept at hand.
     let mut plans: HashMap<String, Option<Vec<Option<usize>>>> = HashMap::new();
+    let mut last: Option<(usize, Option<Vec<Option<usize>>>)> = None;
     let schema = batch.schema();
     let mut line = String::with_capacity(256);
     for row in 0..rows {
@@ -74,23 +98,29 @@ pub fn rebuild_messages(batch: &RecordBatch) -> arrow::array::StringArray {
             continue;
         };
         let header = f.value(row);
-        if !plans.contains_key(header) {
-            let plan = LogFormat::parse(header).ok().map(|format| {
-                format
-                    .slots()
-                    .iter()
-                    .map(|slot| {
-                        let name = match slot {
-                            Slot::Known(id) => id.column().to_string(),
-                            Slot::Unknown(_) => crate::schema::extra_column(slot),
-                        };
-                        schema.index_of(&name).ok()
-                    })
-                    .collect()
-            });
-            plans.insert(header.to_string(), plan);
+        let same = last
+            .as_ref()
+            .is_some_and(|(r, _)| f.value(*r) == header);
+        if !same {
+            if !plans.contains_key(header) {
+                let plan = LogFormat::parse(header).ok().map(|format| {
+                    format
+                        .slots()
+                        .iter()
+                        .map(|slot| {
+                            let name = match slot {
+                                Slot::Known(id) => id.column().to_string(),
+                                Slot::Unknown(_) => crate::schema::extra_column(slot),
+                            };
+                            schema.index_of(&name).ok()
+                        })
+                        .collect()
+                });
+                plans.insert(header.to_string(), plan);
+            }
+            last = Some((row, plans.get(header).cloned().flatten()));
         }
-        let Some(Some(plan)) = plans.get(header) else {
+        let Some((_, Some(plan))) = &last else {
             out.append_null();
             continue;
         };
@@ -99,21 +129,34 @@ pub fn rebuild_messages(batch: &RecordBatch) -> arrow::array::StringArray {
             if i > 0 {
                 line.push(' ');
             }
-            match column.map(|c| batch.column(c)) {
-                Some(c) if !c.is_null(row) => match c.data_type() {
-                    DataType::Int32 => {
-                        line.push_str(&c.as_primitive::<Int32Type>().value(row).to_string())
+            let Some(c) = column.and_then(|c| cells.get(c)) else {
+                line.push('-');
+                continue;
+            };
+            let ok = match c {
+                Cells::I32(a) if a.is_valid(row) => write!(line, "{}", a.value(row)).is_ok(),
+                Cells::I64(a) if a.is_valid(row) => write!(line, "{}", a.value(row)).is_ok(),
+                Cells::Utf8(a) if a.is_valid(row) => {
+                    line.push_str(a.value(row));
+                    true
+                }
+                Cells::View(a) if a.is_valid(row) => {
+                    line.push_str(a.value(row));
+                    true
+                }
+                Cells::Other(a) if a.is_valid(row) => {
+                    match arrow::util::display::array_value_to_string(a, row) {
+                        Ok(s) => {
+                            line.push_str(&s);
+                            true
+                        }
+                        Err(_) => false,
                     }
-                    DataType::Int64 => {
-                        line.push_str(&c.as_primitive::<Int64Type>().value(row).to_string())
-                    }
-                    DataType::Utf8 => line.push_str(c.as_string::<i32>().value(row)),
-                    _ => match arrow::util::display::array_value_to_string(c, row) {
-                        Ok(s) => line.push_str(&s),
-                        Err(_) => line.push('-'),
-                    },
-                },
-                _ => line.push('-'),
+                }
+                _ => false,
+            };
+            if !ok {
+                line.push('-');
             }
         }
         out.append_value(&line);

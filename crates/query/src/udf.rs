@@ -215,7 +215,12 @@ impl Hash for FwUdf {
 /// A scalar function for `kind`; `name` is how it shows in plans.
 pub fn udf(name: &str, kind: Kind) -> ScalarUDF {
     let signature = match &kind {
-        Kind::Message(cols) => Signature::any(cols.len() + 2, Volatility::Immutable),
+        // Volatile, though they are not: the optimizer must not move a filter on their
+        // result below an earlier filter (`filter action = "REJECT" | parse @message … |
+        // filter dp = "22"` would otherwise rebuild and parse every record, not only the
+        // rejected ones). A volatile expression keeps filters above its projection.
+        Kind::Message(cols) => Signature::any(cols.len() + 2, Volatility::Volatile),
+        Kind::Parse { .. } => Signature::string(1, Volatility::Volatile),
         // Any string type as it is: a cast to Utf8 would copy every value of a Utf8View scan.
         _ => Signature::string(1, Volatility::Immutable),
     };
@@ -430,21 +435,25 @@ fn parse(
 }
 
 fn message(cols: &[String], arrays: &[ArrayRef]) -> DfResult<ArrayRef> {
-    let mut fields = vec![
-        Field::new(flowwatch_flowlog::schema::MESSAGE, DataType::Utf8, true),
-        Field::new(flowwatch_flowlog::schema::LOG_FORMAT, DataType::Utf8, true),
+    let names = [
+        flowwatch_flowlog::schema::MESSAGE,
+        flowwatch_flowlog::schema::LOG_FORMAT,
     ];
+    let mut fields = Vec::with_capacity(arrays.len());
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(arrays.len());
     for (i, a) in arrays.iter().enumerate() {
         let a = match a.data_type() {
-            DataType::Utf8View | DataType::LargeUtf8 | DataType::Dictionary(..) => {
+            // Utf8View is read as it is (rebuild_messages handles it): no copy.
+            DataType::LargeUtf8 | DataType::Dictionary(..) => {
                 arrow::compute::cast(a, &DataType::Utf8)?
             }
             _ => a.clone(),
         };
-        if i >= 2 {
-            fields.push(Field::new(&cols[i - 2], a.data_type().clone(), true));
-        }
+        let name = match names.get(i) {
+            Some(n) => n.to_string(),
+            None => cols[i - 2].clone(),
+        };
+        fields.push(Field::new(name, a.data_type().clone(), true));
         columns.push(a);
     }
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
