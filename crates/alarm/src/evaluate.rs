@@ -211,6 +211,19 @@ pub fn evaluate(
     now: DateTime<Utc>,
     anomaly: &AnomalyConfig,
 ) -> Evaluation {
+    evaluate_explained(spec, source, now, anomaly, |_| true)
+}
+
+/// [`evaluate`], writing the reason text and data only when `explain` says the decided
+/// state needs them (an unchanged state's reason is never shown: formatting it was most of
+/// an evaluation's cost).
+fn evaluate_explained(
+    spec: &MetricAlarmSpec,
+    source: &dyn MetricSource,
+    now: DateTime<Utc>,
+    anomaly: &AnomalyConfig,
+    explain: impl Fn(StateValue) -> bool,
+) -> Evaluation {
     let period = Duration::seconds(i64::from(spec.period));
     let range = spec.evaluation_range() as usize;
     let end = evaluation_end(spec, now);
@@ -283,11 +296,11 @@ pub fn evaluate(
         decision.state = None;
     }
     let (reason, reason_data) = match decision.state {
-        Some(state) => (
+        Some(state) if explain(state) => (
             Some(reason::text(spec, &window, &classes, &decision, state)),
             Some(reason::data(spec, &window, &decision, now)),
         ),
-        None => (None, None),
+        _ => (None, None),
     };
     Evaluation {
         query_date: now,
@@ -307,8 +320,14 @@ pub fn evaluate_metric_alarm(
     now: DateTime<Utc>,
     anomaly: &AnomalyConfig,
 ) -> Option<StateChange> {
-    let e = evaluate(spec, source, now, anomaly);
+    // A decision equal to the current state changes nothing (no transition, no new
+    // reason), so its reason is not written.
+    let current = status.state();
+    let e = evaluate_explained(spec, source, now, anomaly, |s| s != current);
     let state = e.decision.state?;
+    if state == current {
+        return None;
+    }
     let new = StateSnapshot {
         value: state,
         reason: e.reason.unwrap_or_default(),

@@ -71,7 +71,38 @@ pub trait MetricSource {
 /// Raw samples per metric, aggregated on demand with [`aggregate`].
 #[derive(Clone, Debug, Default)]
 pub struct InMemorySource {
-    series: BTreeMap<MetricRef, Vec<(DateTime<Utc>, f64)>>,
+    series: BTreeMap<MetricRef, Series>,
+}
+
+/// One metric's samples in the order they were put.
+#[derive(Clone, Debug)]
+struct Series {
+    samples: Vec<(DateTime<Utc>, f64)>,
+    /// Whether the samples are in time order (they are when put as they come): a query then
+    /// aggregates only the samples in its range, found by binary search, instead of all of
+    /// them. The same samples in the same order, so the same statistics.
+    sorted: bool,
+}
+
+impl Default for Series {
+    fn default() -> Series {
+        Series {
+            samples: Vec::new(),
+            sorted: true,
+        }
+    }
+}
+
+impl Series {
+    /// The samples `aggregate` keeps for `[start, end)`, in the order it sees them.
+    fn range(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> &[(DateTime<Utc>, f64)] {
+        if !self.sorted {
+            return &self.samples;
+        }
+        let lo = self.samples.partition_point(|(ts, _)| *ts < start);
+        let hi = self.samples.partition_point(|(ts, _)| *ts < end).max(lo);
+        &self.samples[lo..hi]
+    }
 }
 
 impl InMemorySource {
@@ -81,16 +112,15 @@ impl InMemorySource {
 
     /// Records one sample (PutMetricData of one value).
     pub fn put(&mut self, metric: &MetricRef, timestamp: DateTime<Utc>, value: f64) {
-        self.series
-            .entry(metric.clone())
-            .or_default()
-            .push((timestamp, value));
+        let series = self.series.entry(metric.clone()).or_default();
+        series.sorted &= series.samples.last().is_none_or(|(ts, _)| *ts <= timestamp);
+        series.samples.push((timestamp, value));
     }
 
     /// Drops samples older than `before` (retention).
     pub fn prune(&mut self, before: DateTime<Utc>) {
-        for samples in self.series.values_mut() {
-            samples.retain(|(ts, _)| *ts >= before);
+        for series in self.series.values_mut() {
+            series.samples.retain(|(ts, _)| *ts >= before);
         }
     }
 }
@@ -98,7 +128,13 @@ impl InMemorySource {
 impl MetricSource for InMemorySource {
     fn datapoints(&self, query: &MetricQuery<'_>) -> Vec<Datapoint> {
         match self.series.get(query.metric) {
-            Some(samples) => aggregate(samples, query.stat, query.period, query.start, query.end),
+            Some(series) => aggregate(
+                series.range(query.start, query.end),
+                query.stat,
+                query.period,
+                query.start,
+                query.end,
+            ),
             None => Vec::new(),
         }
     }
@@ -195,6 +231,59 @@ mod tests {
         assert_eq!(src.datapoints(&q).len(), 1);
         src.prune(t0 + Duration::seconds(31));
         assert!(src.datapoints(&q).is_empty());
+    }
+
+    #[test]
+    fn range_queries_agree_with_a_full_scan_in_and_out_of_order() {
+        let t0 = DateTime::<Utc>::from_timestamp(6000, 0).expect("valid");
+        let m = MetricRef::new("NS", "M", []);
+        let stat = Stat::parse("p90").expect("valid");
+        let mut sorted = InMemorySource::new();
+        let mut shuffled = InMemorySource::new();
+        let mut all = Vec::new();
+        for i in 0..300i64 {
+            // Several samples per second sometimes, and repeated timestamps.
+            let at = t0 + Duration::seconds(i / 3 * 2);
+            let v = ((i * 37) % 101) as f64 / 7.0;
+            sorted.put(&m, at, v);
+            all.push((at, v));
+        }
+        for k in (0..all.len()).rev() {
+            shuffled.put(&m, all[k].0, all[k].1);
+        }
+        assert!(sorted.series.get(&m).is_some_and(|s| s.sorted));
+        assert!(shuffled.series.get(&m).is_some_and(|s| !s.sorted));
+        for (start, end) in [
+            (0, 60),
+            (-100, 50),
+            (13, 14),
+            (30, 31),
+            (170, 400),
+            (500, 600),
+            (40, 20),
+        ] {
+            for period in [10, 60] {
+                let q = MetricQuery {
+                    metric: &m,
+                    stat: &stat,
+                    period,
+                    unit: None,
+                    start: t0 + Duration::seconds(start),
+                    end: t0 + Duration::seconds(end),
+                };
+                let want = aggregate(&all, &stat, period, q.start, q.end);
+                assert_eq!(sorted.datapoints(&q), want, "{start}..{end}");
+                let mut rev = all.clone();
+                rev.reverse();
+                assert_eq!(
+                    shuffled.datapoints(&q),
+                    aggregate(&rev, &stat, period, q.start, q.end),
+                    "{start}..{end}"
+                );
+            }
+        }
+        sorted.prune(t0 + Duration::seconds(100));
+        assert!(sorted.series.get(&m).is_some_and(|s| s.sorted));
     }
 
     #[test]

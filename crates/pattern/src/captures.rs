@@ -5,8 +5,9 @@ use std::borrow::Cow;
 
 use crate::error::PatternError;
 use crate::fields::Span;
+use crate::pattern::{Kind, Pattern};
 use crate::selector::{self, Selector};
-use crate::space::Space;
+use crate::space::{Place, Space};
 use crate::value::parse_num;
 
 /// The values of one matched event.
@@ -80,6 +81,34 @@ impl<'s> Reference<'s> {
     }
 }
 
+/// A [`Reference`] resolved against its pattern once, so that evaluating a metric filter on
+/// every matching event does no parsing and no name lookup: a named field becomes its place.
+#[derive(Clone, Debug)]
+pub(crate) enum Planned {
+    Place(Place),
+    Position(usize),
+    Json(Selector),
+    /// A name the pattern does not bind (validation rejects it): never resolves.
+    Missing,
+}
+
+impl Planned {
+    pub(crate) fn new(r: Reference<'_>, pattern: &Pattern) -> Planned {
+        match r {
+            Reference::Field(name) => match &pattern.kind {
+                Kind::Space(s) => s
+                    .names
+                    .iter()
+                    .find(|(n, _)| &**n == name)
+                    .map_or(Planned::Missing, |&(_, place)| Planned::Place(place)),
+                _ => Planned::Missing,
+            },
+            Reference::Position(n) => Planned::Position(n),
+            Reference::Json(sel) => Planned::Json(sel),
+        }
+    }
+}
+
 impl<'a> Captures<'a> {
     pub(crate) fn space(event: &'a str, pattern: &'a Space, spans: Cow<'a, [Span]>) -> Self {
         Captures {
@@ -140,6 +169,23 @@ impl<'a> Captures<'a> {
             Reference::Field(name) => self.field(name).map(Cow::Borrowed),
             Reference::Position(n) => self.position(*n).map(Cow::Borrowed),
             Reference::Json(sel) => self.json_value(sel),
+        }
+    }
+
+    /// [`Captures::resolve`] for a reference planned against this match's pattern.
+    #[inline]
+    pub(crate) fn resolve_planned(&self, r: &Planned) -> Option<Cow<'a, str>> {
+        match r {
+            Planned::Place(place) => {
+                let Inner::Space { pattern, spans } = &self.inner else {
+                    return None;
+                };
+                let (s, e) = *spans.get(pattern.index(*place, spans.len()))?;
+                self.event.get(s..e).map(Cow::Borrowed)
+            }
+            Planned::Position(n) => self.position(*n).map(Cow::Borrowed),
+            Planned::Json(sel) => self.json_value(sel),
+            Planned::Missing => None,
         }
     }
 

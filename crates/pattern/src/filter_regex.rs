@@ -13,12 +13,37 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use crate::error::PatternError;
 
+mod literals;
+
+/// A compiled `%regex%` with the literal text every match needs ([`literals`]): matching a
+/// value checks those bytes first and runs the regex engine only on values that have them.
+#[derive(Clone, Debug)]
+pub(crate) struct FilterRegex {
+    regex: Regex,
+    literals: literals::Literals,
+}
+
+impl FilterRegex {
+    #[inline]
+    pub(crate) fn is_match(&self, value: &[u8]) -> bool {
+        self.literals.may_match(value) && self.regex.is_match(value)
+    }
+}
+
 const ALLOWED: &str =
     "letters, digits, space, `: _ # = @ / ; , -` and the operators `^ $ ? [ ] { } | \\ * + .`";
 
 /// Compiles the regex whose source (between the `%` delimiters) starts at byte `offset` of the
 /// pattern.
-pub(crate) fn compile(source: &str, offset: usize) -> Result<Regex, PatternError> {
+pub(crate) fn compile(source: &str, offset: usize) -> Result<FilterRegex, PatternError> {
+    let regex = compile_regex(source, offset)?;
+    Ok(FilterRegex {
+        regex,
+        literals: literals::required(source.as_bytes()),
+    })
+}
+
+fn compile_regex(source: &str, offset: usize) -> Result<Regex, PatternError> {
     let b = source.as_bytes();
     let mut out = String::with_capacity(source.len() + 8);
     let mut i = 0;
@@ -129,7 +154,7 @@ pub(crate) fn compile(source: &str, offset: usize) -> Result<Regex, PatternError
 mod tests {
     use super::*;
 
-    fn ok(src: &str) -> Regex {
+    fn ok(src: &str) -> FilterRegex {
         match compile(src, 1) {
             Ok(r) => r,
             Err(e) => panic!("{src:?}: {}", e.render(&format!("%{src}%"))),
@@ -138,7 +163,7 @@ mod tests {
 
     fn err(src: &str) -> PatternError {
         match compile(src, 1) {
-            Ok(r) => panic!("{src:?} should be rejected, got {r:?}"),
+            Ok(r) => panic!("{src:?} should be rejected, got {:?}", r.regex),
             Err(e) => e,
         }
     }
@@ -158,6 +183,43 @@ mod tests {
         assert!(ok("#=@/;,_-").is_match(b"#=@/;,_-"));
         // ASCII classes: \w does not match a multibyte letter.
         assert!(!ok("^\\w$").is_match("é".as_bytes()));
+    }
+
+    proptest::proptest! {
+        // The literal prefilter never changes an answer: the same as the regex engine alone,
+        // for sources in the whole sublanguage (alternations, escapes, classes, counts).
+        #[test]
+        fn prefilter_agrees_with_the_regex_alone(
+            src in "\\^?([ab1.: -]|\\\\[.$^%]|\\\\[dws]|\\[a1\\.\\]|\\]|[?*+|]|\\{[0-3](,[0-3]?)?\\}){1,8}\\$?",
+            haystacks in proptest::collection::vec("[ab1.: $^%x-]{0,12}", 1..24),
+        ) {
+            let Ok(r) = compile(&src, 1) else { return Ok(()) };
+            for h in &haystacks {
+                proptest::prop_assert_eq!(
+                    r.is_match(h.as_bytes()),
+                    r.regex.is_match(h.as_bytes()),
+                    "{} on {:?} ({:?})", src, h, r.literals
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn prefilter_of_the_vpc_address_regex() {
+        let r = ok(r"^10\.0\.[0-9]+\.1$");
+        for (v, want) in [
+            ("10.0.2.1", true),
+            ("10.0.2.31", false),
+            ("10.1.2.1", false),
+            ("x10.0.2.1", false),
+        ] {
+            assert_eq!(r.is_match(v.as_bytes()), want, "{v}");
+            assert_eq!(
+                r.literals.may_match(v.as_bytes()),
+                r.regex.is_match(v.as_bytes()),
+                "{v}"
+            );
+        }
     }
 
     #[test]

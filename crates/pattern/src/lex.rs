@@ -138,7 +138,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A `%regex%` at the cursor, compiled, counted against the per-pattern limit.
-    pub(crate) fn regex(&mut self) -> Result<regex::bytes::Regex, PatternError> {
+    pub(crate) fn regex(&mut self) -> Result<filter_regex::FilterRegex, PatternError> {
         let open = self.pos;
         let (source, offset) = self.regex_source()?;
         self.regexes += 1;

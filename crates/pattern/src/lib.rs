@@ -63,14 +63,28 @@
 //! # Speed
 //!
 //! Everything is compiled at parse time. [`Pattern::is_match`] never allocates: terms are
-//! `memmem` searches, space-delimited patterns split the event as they go and stop at the first
-//! failed condition, numbers are parsed only for numeric comparisons (integers without going
-//! through `f64`). With many patterns, split each event once with [`FieldBuf::split`] and use
+//! substring searches (`memchr`'s packed-pair searcher, called directly on x86-64), space-
+//! delimited patterns split the event as they go and stop at the first failed condition,
+//! numbers are parsed only for numeric comparisons (integers without going through `f64`).
+//! With many patterns, split each event once with [`FieldBuf::split`] and use
 //! [`Pattern::is_match_event`] / [`Pattern::matches_event`]: a space-delimited pattern then
 //! checks the field count and only its conditioned fields, and its [`Captures`] borrow the
 //! buffer. Splitting builds a whitespace bitmap per 64 bytes (word-at-a-time, safe code) and
-//! reads field boundaries off it with `trailing_zeros`. `examples/bench.rs` measures records
-//! per second through 20 mixed filters against two peers (std's whitespace split, a `regex`).
+//! reads field boundaries off it with `trailing_zeros`.
+//!
+//! The conditions flow-log filters are made of have a flat compiled form (`space/check.rs`):
+//! a text of at most 8 bytes (`action = REJECT`, `srcaddr = 10.0.2.*`) is one 64-bit load,
+//! mask and compare (`word.rs`), a short integer field is read in one word with
+//! SWAR arithmetic, and a pattern with a single condition is tested inline. A `%regex%`
+//! first checks the literal text every match must contain (an anchored prefix, a suffix, an
+//! inner run: `filter_regex/literals.rs`), so the regex engine runs only on candidates. A
+//! [`CompiledMetricFilter`] resolves its value and dimension references once;
+//! [`CompiledMetricFilter::evaluate_with`] produces a data point without allocating. Each of
+//! these fast paths has a test (a proptest where the input space allows) showing it agrees
+//! with the general path.
+//!
+//! `examples/bench.rs` measures records per second through 20 mixed filters against the
+//! `regex` crate (`scripts/bench-monitor` also runs DuckDB); see BENCHMARKS.md.
 
 mod captures;
 pub mod error;
@@ -78,12 +92,14 @@ mod fields;
 mod filter_regex;
 mod json;
 mod lex;
+mod literal;
 mod metric;
 mod pattern;
 mod selector;
 mod space;
 mod terms;
 mod value;
+mod word;
 
 pub use captures::Captures;
 pub use error::{Error, PatternError, Result};

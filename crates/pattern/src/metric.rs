@@ -6,11 +6,12 @@
 //! types with AWS's camelCase names. Unknown fields are ignored rather than rejected: AWS adds
 //! fields to this output (`applyOnTransformedLogs`, `fieldSelectionCriteria`, …).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::captures::{Captures, Reference};
+use crate::captures::{Captures, Planned, Reference};
 use crate::error::{Error, Result};
 use crate::fields::Event;
 use crate::pattern::{Pattern, Style};
@@ -316,27 +317,97 @@ impl MetricFilter {
             ));
         };
         transformation.validate_for(&pattern)?;
+        let plan = Plan::new(transformation, &pattern)?;
         Ok(CompiledMetricFilter {
             name: name.clone(),
             pattern,
             transformation: transformation.clone(),
+            plan,
         })
     }
 }
 
 /// A checked metric filter, ready to run on events.
+///
+/// The transformation's references are resolved against the pattern when the filter is
+/// compiled, so [`CompiledMetricFilter::evaluate`] parses nothing per event: `transformation`
+/// is what was compiled, to read, not to change.
 #[derive(Clone, Debug)]
 pub struct CompiledMetricFilter {
     pub name: String,
     pub pattern: Pattern,
     pub transformation: MetricTransformation,
+    plan: Plan,
+}
+
+/// A transformation's value and dimensions, resolved against the pattern.
+#[derive(Clone, Debug)]
+struct Plan {
+    value: Option<Planned>,
+    literal: f64,
+    /// Sorted by name, as [`MetricTransformation::apply`] returns them.
+    dimensions: Vec<(String, Planned)>,
+}
+
+impl Plan {
+    fn new(t: &MetricTransformation, pattern: &Pattern) -> Result<Plan> {
+        let (value, literal) = match metric_value(&t.metric_value)? {
+            MetricValue::Literal(v) => (None, v),
+            MetricValue::Ref(r) => (Some(Planned::new(r, pattern)), 0.0),
+        };
+        let mut dimensions = Vec::with_capacity(t.dimensions.len());
+        for (name, value) in &t.dimensions {
+            let r = Reference::parse(value).map_err(|e| Error::invalid("dimensions", e.message))?;
+            dimensions.push((name.clone(), Planned::new(r, pattern)));
+        }
+        Ok(Plan {
+            value,
+            literal,
+            dimensions,
+        })
+    }
+
+    #[inline]
+    fn value(&self, c: &Captures<'_>) -> Option<f64> {
+        match &self.value {
+            None => Some(self.literal),
+            Some(r) => Some(parse_num(c.resolve_planned(r)?.as_bytes())?.as_f64()),
+        }
+    }
 }
 
 impl CompiledMetricFilter {
-    /// The data point `event` produces, if it matches.
+    /// The data point `event` produces, if it matches: what
+    /// [`MetricTransformation::apply`] gives for the match, without parsing the references.
     pub fn evaluate(&self, event: Event<'_>) -> Option<(f64, Vec<(String, String)>)> {
+        self.evaluate_with(event, |value, dims| {
+            let dims = dims
+                .iter()
+                .map(|(name, v)| ((*name).to_owned(), v.clone().into_owned()))
+                .collect();
+            (value, dims)
+        })
+    }
+
+    /// [`CompiledMetricFilter::evaluate`] without allocating: `f` gets the value and the
+    /// dimensions (name, value), borrowed from the filter and the event, and its result is
+    /// returned. `None` (and `f` is not called) when the event produces no data point.
+    #[inline]
+    pub fn evaluate_with<R>(
+        &self,
+        event: Event<'_>,
+        f: impl FnOnce(f64, &[(&str, Cow<'_, str>)]) -> R,
+    ) -> Option<R> {
         let captures = self.pattern.matches_event(event)?;
-        self.transformation.apply(&captures)
+        let value = self.plan.value(&captures)?;
+        let mut dims: [(&str, Cow<'_, str>); MAX_DIMENSIONS] = Default::default();
+        for (slot, (name, r)) in dims.iter_mut().zip(&self.plan.dimensions) {
+            *slot = (name, captures.resolve_planned(r)?);
+        }
+        Some(f(
+            value,
+            &dims[..self.plan.dimensions.len().min(MAX_DIMENSIONS)],
+        ))
     }
 }
 
@@ -394,6 +465,76 @@ mod tests {
         let mut m = t();
         m.dimensions.insert("ENI".into(), "eni".into());
         assert_eq!(invalid_field(m.validate()), "dimensions");
+    }
+
+    #[test]
+    fn evaluate_agrees_with_apply() {
+        let filter = |pattern: &str, value: &str, dims: &[(&str, &str)]| {
+            let mut t = MetricTransformation::count("VPC", "m");
+            t.metric_value = value.to_owned();
+            for (k, v) in dims {
+                t.dimensions.insert((*k).to_owned(), (*v).to_owned());
+            }
+            MetricFilter {
+                filter_name: "f".into(),
+                filter_pattern: pattern.into(),
+                metric_transformations: vec![t],
+                creation_time: None,
+                log_group_name: String::new(),
+                apply_on_transformed_logs: None,
+            }
+            .compile()
+            .unwrap()
+        };
+        let filters = [
+            filter(
+                "[v, a, eni, ..., action = REJECT, s]",
+                "$2",
+                &[("ENI", "$eni"), ("S", "$s")],
+            ),
+            filter(
+                "[v, a, eni, ..., bytes, action, s]",
+                "$bytes",
+                &[("A", "$action"), ("E", "$3")],
+            ),
+            filter("[v, a, eni, ..., action, s]", "2.5", &[]),
+            filter("[..., x, y]", "$y", &[("X", "$x")]),
+            filter("{ $.a = * }", "$.n", &[("A", "$.a"), ("Q", "$.q.r")]),
+            filter("{ $.a = * }", "1", &[]),
+            filter("REJECT", "3", &[]),
+        ];
+        let events = [
+            "2 123 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 40 1 2 REJECT OK",
+            "2 123 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 - 1 2 ACCEPT OK",
+            "2 123 eni-1 a b REJECT -",
+            "x y",
+            r#"{"a": "x\"y", "n": 4, "q": {"r": "é"}}"#,
+            r#"{"a": 1, "n": "x"}"#,
+            r#"{"a": 1}"#,
+        ];
+        let mut buf = crate::FieldBuf::new();
+        let mut produced = 0;
+        for f in &filters {
+            for e in events {
+                let event = buf.split(e);
+                let want = f
+                    .pattern
+                    .matches_event(event)
+                    .and_then(|c| f.transformation.apply(&c));
+                assert_eq!(f.evaluate(event), want, "{} on {e}", f.pattern);
+                let borrowed = f.evaluate_with(event, |v, d| {
+                    (
+                        v,
+                        d.iter()
+                            .map(|(k, v)| ((*k).to_owned(), v.to_string()))
+                            .collect::<Vec<_>>(),
+                    )
+                });
+                assert_eq!(borrowed, want, "{} on {e}", f.pattern);
+                produced += usize::from(want.is_some());
+            }
+        }
+        assert!(produced >= 8, "{produced}");
     }
 
     #[test]

@@ -9,10 +9,14 @@
 //! name with conditions (`status_code = 404 || status_code = 410`, `&&` binding tighter than
 //! `||`, every condition naming the slot's own field), or empty (an unnamed field).
 
+mod check;
+
 use crate::error::PatternError;
 use crate::fields::{Span, Splitter};
 use crate::lex::Cursor;
 use crate::value::Cond;
+use check::Check;
+pub(crate) use check::SlotTest;
 
 /// A slot: an optional name and its conditions.
 #[derive(Clone, Debug)]
@@ -21,63 +25,9 @@ pub(crate) struct Slot {
     pub(crate) test: SlotTest,
 }
 
-/// A slot's conditions in disjunctive normal form, with the common shapes unboxed so that
-/// testing a field is one dispatch.
-#[derive(Clone, Debug)]
-pub(crate) enum SlotTest {
-    None,
-    One(Cond),
-    All(Box<[Cond]>),
-    AnyOf(Box<[Box<[Cond]>]>),
-}
-
-impl SlotTest {
-    fn new(mut any_of: Vec<Vec<Cond>>) -> SlotTest {
-        if any_of.len() > 1 {
-            return SlotTest::AnyOf(any_of.into_iter().map(Vec::into_boxed_slice).collect());
-        }
-        let Some(mut all) = any_of.pop() else {
-            return SlotTest::None;
-        };
-        match (all.len(), all.pop()) {
-            (1, Some(one)) => SlotTest::One(one),
-            (_, Some(last)) => {
-                all.push(last);
-                SlotTest::All(all.into_boxed_slice())
-            }
-            (_, None) => SlotTest::None,
-        }
-    }
-}
-
 impl Slot {
-    #[inline(always)]
-    fn test(&self, field: &[u8]) -> bool {
-        self.test.test(field)
-    }
-
     fn has_conditions(&self) -> bool {
         !matches!(self.test, SlotTest::None)
-    }
-}
-
-impl SlotTest {
-    #[inline(always)]
-    fn test(&self, field: &[u8]) -> bool {
-        match self {
-            SlotTest::None => true,
-            SlotTest::One(c) => c.test(field),
-            // `&&` / `||` in a slot: the numeric value is parsed at most once.
-            SlotTest::All(all) => {
-                let mut num = None;
-                all.iter().all(|c| c.test_parsed(field, &mut num))
-            }
-            SlotTest::AnyOf(any) => {
-                let mut num = None;
-                any.iter()
-                    .any(|all| all.iter().all(|c| c.test_parsed(field, &mut num)))
-            }
-        }
     }
 }
 
@@ -95,10 +45,15 @@ pub(crate) struct Space {
     pub(crate) front: Vec<Slot>,
     pub(crate) back: Vec<Slot>,
     pub(crate) ellipsis: bool,
-    /// The conditioned slots as (position, test), flat, so matching a split event skips the
-    /// unconditioned slots and does no double indexing.
-    front_checks: Vec<(usize, SlotTest)>,
-    back_checks: Vec<(usize, SlotTest)>,
+    /// The conditioned slots, compiled, so matching a split event skips the unconditioned
+    /// slots and does no double indexing.
+    checks: Vec<Check>,
+    /// The only check, when there is one and no `...`.
+    single: Option<Check>,
+    /// Field counts an event may have: exactly the slot count, or at least as many as the
+    /// slots around `...`.
+    min_fields: usize,
+    max_fields: usize,
     pub(crate) names: Vec<(Box<str>, Place)>,
 }
 
@@ -127,34 +82,31 @@ impl Space {
     }
 
     /// Whether an event with these field spans matches.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_match_spans(&self, text: &[u8], spans: &[Span]) -> bool {
-        let n = spans.len();
-        let base = if self.ellipsis {
-            if n < self.front.len() + self.back.len() {
-                return false;
-            }
-            n - self.back.len()
-        } else {
-            if n != self.front.len() {
-                return false;
-            }
-            n
-        };
-        for (i, test) in &self.front_checks {
-            let Some(field) = spans.get(*i).and_then(|&(s, e)| text.get(s..e)) else {
-                return false;
-            };
-            if !test.test(field) {
-                return false;
-            }
+        // The common shape, `[a, b, c = x, d]`: one condition, no `...`, inline.
+        if let Some(c) = &self.single {
+            return spans.len() == self.min_fields
+                && spans.get(c.index).is_some_and(|&span| c.test(text, span));
         }
-        for (i, test) in &self.back_checks {
-            let Some(field) = spans.get(base + *i).and_then(|&(s, e)| text.get(s..e)) else {
-                return false;
-            };
-            if !test.test(field) {
-                return false;
+        self.is_match_spans_general(text, spans)
+    }
+
+    /// [`Space::is_match_spans`] for any shape. Not inlined: the caller then stays a small
+    /// dispatch that saves no registers, which with twenty patterns per event matters.
+    #[inline(never)]
+    fn is_match_spans_general(&self, text: &[u8], spans: &[Span]) -> bool {
+        let n = spans.len();
+        if n < self.min_fields || n > self.max_fields {
+            return false;
+        }
+        // Slots after `...` count from `n - back.len()`; the others from 0.
+        let base = n - self.back.len();
+        // Spans come from splitting `text`, so they lie within it.
+        for c in &self.checks {
+            match spans.get(c.index + (base & c.back_mask())) {
+                Some(&span) if c.test(text, span) => {}
+                _ => return false,
             }
         }
         true
@@ -165,10 +117,10 @@ impl Space {
     pub(crate) fn is_match_streaming(&self, text: &[u8]) -> bool {
         let mut fields = Splitter::new(text);
         for slot in &self.front {
-            let Some((s, e)) = fields.next() else {
+            let Some(span) = fields.next() else {
                 return false;
             };
-            if !slot.test(&text[s..e]) {
+            if !slot.test.test(text, span) {
                 return false;
             }
         }
@@ -180,10 +132,10 @@ impl Space {
             return true;
         }
         let test_back = |get: &dyn Fn(usize) -> Span| {
-            self.back_checks.iter().all(|(i, test)| {
-                let (s, e) = get(*i);
-                test.test(&text[s..e])
-            })
+            self.checks
+                .iter()
+                .filter(|c| c.back)
+                .all(|c| c.test(text, get(c.index)))
         };
         if m <= RING {
             let mut ring = [(0, 0); RING];
@@ -287,17 +239,26 @@ pub(crate) fn parse(src: &str, start: usize) -> Result<Space, PatternError> {
             "unexpected text after the closing `]` of a space-delimited pattern",
         ));
     }
-    let checks = |slots: &[Slot]| -> Vec<(usize, SlotTest)> {
-        slots
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| slot.has_conditions())
-            .map(|(i, slot)| (i, slot.test.clone()))
-            .collect()
+    let checks = (front.iter().enumerate().map(|(i, s)| (i, false, s)))
+        .chain(back.iter().enumerate().map(|(i, s)| (i, true, s)))
+        .filter(|(_, _, slot)| slot.has_conditions())
+        .map(|(i, back, slot)| Check::new(i, back, &slot.test))
+        .collect::<Vec<_>>();
+    let single = match checks.as_slice() {
+        [one] if ellipsis_at.is_none() => Some(one.clone()),
+        _ => None,
+    };
+    let min_fields = front.len() + back.len();
+    let max_fields = if ellipsis_at.is_some() {
+        usize::MAX
+    } else {
+        min_fields
     };
     Ok(Space {
-        front_checks: checks(&front),
-        back_checks: checks(&back),
+        checks,
+        single,
+        min_fields,
+        max_fields,
         front,
         back,
         ellipsis: ellipsis_at.is_some(),

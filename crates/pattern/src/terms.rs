@@ -4,31 +4,30 @@
 //! phrase is one term with its spaces, `%regex%` is a term matched by the regex. When plain
 //! terms and `?` terms are mixed, the `?` terms are ignored (AWS's rule; the parse records a
 //! warning). Each term is a substring search (`ERROR` matches `ERRORCODE:`, as in AWS's
-//! example), precompiled into a `memmem` finder.
-
-use memchr::memmem;
-use regex::bytes::Regex;
+//! example), precompiled into a substring finder ([`Literal`]).
 
 use crate::error::PatternError;
+use crate::filter_regex::FilterRegex;
 use crate::lex::Cursor;
+use crate::literal::Literal;
 use crate::pattern::PatternWarning;
 
 #[derive(Clone, Debug)]
 pub(crate) enum Term {
     // Boxed: a finder is ~300 bytes.
-    Literal(Box<memmem::Finder<'static>>),
-    Regex(Regex),
+    Literal(Box<Literal>),
+    Regex(FilterRegex),
 }
 
 impl Term {
     fn literal(needle: &[u8]) -> Term {
-        Term::Literal(Box::new(memmem::Finder::new(needle).into_owned()))
+        Term::Literal(Box::new(Literal::new(needle)))
     }
 
-    #[inline]
+    #[inline(always)]
     fn found(&self, event: &[u8]) -> bool {
         match self {
-            Term::Literal(f) => f.find(event).is_some(),
+            Term::Literal(l) => l.is_in(event),
             Term::Regex(r) => r.is_match(event),
         }
     }
@@ -134,7 +133,7 @@ pub(crate) fn parse(src: &str, warnings: &mut Vec<PatternWarning>) -> Result<Ter
 impl Cursor<'_> {
     /// A regex term of an unstructured pattern; the two-regex quota is for JSON and
     /// space-delimited patterns.
-    fn regex_unlimited(&mut self) -> Result<Regex, PatternError> {
+    fn regex_unlimited(&mut self) -> Result<FilterRegex, PatternError> {
         let (source, offset) = self.regex_source()?;
         crate::filter_regex::compile(source, offset)
     }

@@ -5,7 +5,9 @@
 use std::cmp::Ordering;
 
 use memchr::memmem;
-use regex::bytes::Regex;
+
+use crate::filter_regex::FilterRegex;
+use crate::word;
 
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,7 +180,7 @@ pub(crate) enum Operand {
     Any,
     Text(Text),
     Number(Num),
-    Regex(Regex),
+    Regex(FilterRegex),
 }
 
 /// `op operand`, compiled into one flat enum so a test is a single dispatch, and tested
@@ -193,12 +195,15 @@ pub(crate) enum Operand {
 pub(crate) enum Cond {
     /// `= *` (true) and `!= *` (false).
     Const(bool),
+    /// `word` is `value` as one word when it has at most 8 bytes ([`Cond::test_at`]).
     Exact {
         value: Box<[u8]>,
+        word: Option<u64>,
         eq: bool,
     },
     Prefix {
         value: Box<[u8]>,
+        word: Option<u64>,
         eq: bool,
     },
     Suffix {
@@ -210,7 +215,7 @@ pub(crate) enum Cond {
         eq: bool,
     },
     Regex {
-        regex: Box<Regex>,
+        regex: Box<FilterRegex>,
         eq: bool,
     },
     Number {
@@ -224,8 +229,16 @@ impl Cond {
         let eq = op == Op::Eq;
         match operand {
             Operand::Any => Cond::Const(eq),
-            Operand::Text(Text::Exact(value)) => Cond::Exact { value, eq },
-            Operand::Text(Text::Prefix(value)) => Cond::Prefix { value, eq },
+            Operand::Text(Text::Exact(value)) => Cond::Exact {
+                word: word::literal(&value),
+                value,
+                eq,
+            },
+            Operand::Text(Text::Prefix(value)) => Cond::Prefix {
+                word: word::literal(&value),
+                value,
+                eq,
+            },
             Operand::Text(Text::Suffix(value)) => Cond::Suffix { value, eq },
             Operand::Text(Text::Contains(finder)) => Cond::Contains { finder, eq },
             Operand::Regex(regex) => Cond::Regex {
@@ -236,15 +249,42 @@ impl Cond {
         }
     }
 
-    /// [`Cond::test`] for a value whose number (`parse_num`) is already known, so that several
-    /// numeric conditions on one field parse it once.
+    /// [`Cond::test`] on the field `text[s..e]` of a split event (`s <= e <= text.len()`):
+    /// short literals and integers are compared as words ([`crate::word`]), and `num` caches
+    /// the field's number across the conditions of one slot.
     #[inline(always)]
-    pub(crate) fn test_parsed(&self, value: &[u8], num: &mut Option<Option<Num>>) -> bool {
+    pub(crate) fn test_at(
+        &self,
+        text: &[u8],
+        s: usize,
+        e: usize,
+        num: &mut Option<Option<Num>>,
+    ) -> bool {
+        let len = e.wrapping_sub(s);
         match self {
-            Cond::Number { op, n } => {
-                number_test(*op, *n, *num.get_or_insert_with(|| parse_num(value)))
+            // `&`, not `&&`: both sides are cheap, and a branch on the first would be a guess.
+            Cond::Exact {
+                value,
+                word: Some(w),
+                eq,
+            } => {
+                ((len == value.len()) & (word::head(text, s) & word::mask(value.len()) == *w))
+                    == *eq
             }
-            _ => self.test(value),
+            Cond::Prefix {
+                value,
+                word: Some(w),
+                eq,
+            } => {
+                ((len >= value.len()) & (word::head(text, s) & word::mask(value.len()) == *w))
+                    == *eq
+            }
+            Cond::Number { op, n } => number_test(
+                *op,
+                *n,
+                *num.get_or_insert_with(|| word::number(text, s, e)),
+            ),
+            _ => text.get(s..e).is_some_and(|v| self.test(v)),
         }
     }
 
@@ -252,8 +292,8 @@ impl Cond {
     pub(crate) fn test(&self, value: &[u8]) -> bool {
         match self {
             Cond::Const(b) => *b,
-            Cond::Exact { value: v, eq } => short_eq(value, v) == *eq,
-            Cond::Prefix { value: v, eq } => {
+            Cond::Exact { value: v, eq, .. } => short_eq(value, v) == *eq,
+            Cond::Prefix { value: v, eq, .. } => {
                 value.get(..v.len()).is_some_and(|head| short_eq(head, v)) == *eq
             }
             Cond::Suffix { value: v, eq } => {
@@ -267,7 +307,7 @@ impl Cond {
 }
 
 #[inline(always)]
-fn number_test(op: Op, n: Num, value: Option<Num>) -> bool {
+pub(crate) fn number_test(op: Op, n: Num, value: Option<Num>) -> bool {
     match value.and_then(|v| v.cmp(n)) {
         Some(ord) => op.holds(ord),
         None => op == Op::Ne,
