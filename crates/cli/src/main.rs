@@ -172,7 +172,7 @@ tail -F /var/log/flows.log | flowwatch watch - --log-group prod"
         #[arg(long, value_name = "FILE")]
         monitor: Option<PathBuf>,
         /// How often to look for new files and evaluate alarms, e.g. 1s, 500ms.
-        #[arg(long, default_value = "1s", value_parser = parse_interval)]
+        #[arg(long, default_value = "500ms", value_parser = parse_interval)]
         interval: std::time::Duration,
         /// Stop after this many steps (for scripts and tests); default: until Ctrl-C.
         #[arg(long, hide_short_help = true)]

@@ -3,7 +3,7 @@
 //! in the same step), evaluates the alarms on the wall clock and delivers their
 //! notifications in the background.
 //!
-//! One tick (every `--interval`):
+//! One tick (every `--interval`, 500 ms by default):
 //! 1. list the watched directories; a file is taken once its size and modification time
 //!    have not changed for one tick (a writer still copying it is left alone);
 //! 2. ingest the new files in one run (the store's content-hash ledger makes a file seen

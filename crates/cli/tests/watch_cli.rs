@@ -32,10 +32,13 @@ fn ok(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// One received request: path, header lines, body.
+type Request = (String, Vec<String>, String);
+
 /// A webhook receiver: records each request's path, headers and body, answers 200.
 struct Receiver {
     port: u16,
-    requests: Arc<Mutex<Vec<(String, Vec<String>, String)>>>,
+    requests: Arc<Mutex<Vec<Request>>>,
 }
 
 fn receiver() -> Receiver {

@@ -98,9 +98,7 @@ pub fn rebuild_messages(batch: &RecordBatch) -> arrow::array::StringArray {
             continue;
         };
         let header = f.value(row);
-        let same = last
-            .as_ref()
-            .is_some_and(|(r, _)| f.value(*r) == header);
+        let same = last.as_ref().is_some_and(|(r, _)| f.value(*r) == header);
         if !same {
             if !plans.contains_key(header) {
                 let plan = LogFormat::parse(header).ok().map(|format| {

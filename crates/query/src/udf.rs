@@ -270,9 +270,9 @@ impl ScalarUDFImpl for FwUdf {
                     parse_ip(s, *family).is_some_and(|ip| cidr.contains(ip))
                 })?),
             },
-            Kind::ValidIp(family) => Arc::new(bool_map(&arrays[0], |s| {
-                parse_ip(s, *family).is_some()
-            })?),
+            Kind::ValidIp(family) => {
+                Arc::new(bool_map(&arrays[0], |s| parse_ip(s, *family).is_some())?)
+            }
             Kind::PrivateIp => Arc::new(bool_map(&arrays[0], |s| {
                 parse_ip(s, Family::Any).is_some_and(is_private)
             })?),
@@ -407,7 +407,11 @@ fn parse_glob(glob: &Glob, names: &[String], input: &ArrayRef) -> DfResult<Array
         .into_iter()
         .map(|mut b| Arc::new(b.finish()) as ArrayRef)
         .collect();
-    Ok(Arc::new(StructArray::new(parse_fields(names), arrays, None)))
+    Ok(Arc::new(StructArray::new(
+        parse_fields(names),
+        arrays,
+        None,
+    )))
 }
 
 fn parse(
@@ -431,7 +435,11 @@ fn parse(
         .into_iter()
         .map(|mut b| Arc::new(b.finish()) as ArrayRef)
         .collect();
-    Ok(Arc::new(StructArray::new(parse_fields(names), arrays, None)))
+    Ok(Arc::new(StructArray::new(
+        parse_fields(names),
+        arrays,
+        None,
+    )))
 }
 
 fn message(cols: &[String], arrays: &[ArrayRef]) -> DfResult<ArrayRef> {

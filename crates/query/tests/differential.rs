@@ -950,7 +950,11 @@ fn gen_atom(rng: &mut SmallRng, recs: &[Rec], negatable_only: bool) -> Cond {
         }
         _ if rng.random_bool(0.3) => {
             let f = *pick(rng, &[F::Src, F::Dst]);
-            Cond::Subnet(fref(rng, f), *pick(rng, SUBNETS), rng.random_bool(0.3))
+            Cond::Subnet(
+                fref(rng, f),
+                pick::<&str>(rng, SUBNETS),
+                rng.random_bool(0.3),
+            )
         }
         _ => {
             let f = if rng.random_bool(0.8) {
