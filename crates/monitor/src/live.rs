@@ -59,16 +59,27 @@ pub struct PendingRange {
 }
 
 fn read_pending(data_dir: &Path) -> Result<Vec<PendingRange>> {
-    let path = pending_path(data_dir);
-    match std::fs::read(&path) {
+    read_json_or_default(
+        &pending_path(data_dir),
+        "delete the file and run `flowwatch metrics backfill`",
+    )
+}
+
+/// A JSON file's content, or the default when the file does not exist; a file that does not
+/// parse is an error naming it, with `advice`.
+fn read_json_or_default<T: serde::de::DeserializeOwned + Default>(
+    path: &Path,
+    advice: &str,
+) -> Result<T> {
+    match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| MonitorError::Syntax {
             source_name: path.display().to_string(),
             line: e.line(),
             column: e.column(),
-            message: format!("{e}; delete the file and run `flowwatch metrics backfill`"),
+            message: format!("{e}; {advice}"),
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e).at(&path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(e) => Err(e).at(path),
     }
 }
 
@@ -159,17 +170,10 @@ pub struct SavedState {
 
 /// The saved states, by alarm name (empty before the first evaluation).
 pub fn load_states(data_dir: &Path) -> Result<BTreeMap<String, SavedState>> {
-    let path = state_path(data_dir);
-    match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| MonitorError::Syntax {
-            source_name: path.display().to_string(),
-            line: e.line(),
-            column: e.column(),
-            message: format!("{e}; delete the file to start every alarm afresh"),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-        Err(e) => Err(e).at(&path),
-    }
+    read_json_or_default(
+        &state_path(data_dir),
+        "delete the file to start every alarm afresh",
+    )
 }
 
 fn save_states(data_dir: &Path, states: &BTreeMap<String, SavedState>) -> Result<()> {

@@ -391,13 +391,19 @@ impl Glob {
     }
 }
 
-fn parse_glob(glob: &Glob, names: &[String], input: &ArrayRef) -> DfResult<ArrayRef> {
+/// The struct `parse` returns: one Utf8 field per name. `capture(text, field)` gives field
+/// `field`'s byte range in `text`, after `matches(text)` said whether the text matched.
+fn parse_struct(
+    names: &[String],
+    input: &ArrayRef,
+    mut matches: impl FnMut(&str) -> bool,
+    capture: impl Fn(usize) -> Option<(usize, usize)>,
+) -> DfResult<ArrayRef> {
     let mut builders: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
-    let mut spans = Vec::with_capacity(glob.fields());
     for_each_str(input, |v| {
-        let matched = v.filter(|s| glob.captures(s, &mut spans));
+        let matched = v.filter(|s| matches(s));
         for (i, b) in builders.iter_mut().enumerate() {
-            match matched.and_then(|s| spans.get(i).map(|&(a, z)| &s[a..z])) {
+            match matched.and_then(|s| capture(i).map(|(a, z)| &s[a..z])) {
                 Some(text) => b.append_value(text),
                 None => b.append_null(),
             }
@@ -414,32 +420,29 @@ fn parse_glob(glob: &Glob, names: &[String], input: &ArrayRef) -> DfResult<Array
     )))
 }
 
+fn parse_glob(glob: &Glob, names: &[String], input: &ArrayRef) -> DfResult<ArrayRef> {
+    let spans = std::cell::RefCell::new(Vec::with_capacity(glob.fields()));
+    parse_struct(
+        names,
+        input,
+        |s| glob.captures(s, &mut spans.borrow_mut()),
+        |i| spans.borrow().get(i).copied(),
+    )
+}
+
 fn parse(
     regex: &regex::Regex,
     names: &[String],
     index: &[usize],
     input: &ArrayRef,
 ) -> DfResult<ArrayRef> {
-    let mut builders: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
-    let mut locs = regex.capture_locations();
-    for_each_str(input, |v| {
-        let matched = v.and_then(|s| regex.captures_read(&mut locs, s).map(|_| s));
-        for (b, &i) in builders.iter_mut().zip(index) {
-            match matched.and_then(|s| locs.get(i).map(|(a, z)| &s[a..z])) {
-                Some(text) => b.append_value(text),
-                None => b.append_null(),
-            }
-        }
-    })?;
-    let arrays: Vec<ArrayRef> = builders
-        .into_iter()
-        .map(|mut b| Arc::new(b.finish()) as ArrayRef)
-        .collect();
-    Ok(Arc::new(StructArray::new(
-        parse_fields(names),
-        arrays,
-        None,
-    )))
+    let locs = std::cell::RefCell::new(regex.capture_locations());
+    parse_struct(
+        names,
+        input,
+        |s| regex.captures_read(&mut locs.borrow_mut(), s).is_some(),
+        |i| index.get(i).and_then(|&g| locs.borrow().get(g)),
+    )
 }
 
 fn message(cols: &[String], arrays: &[ArrayRef]) -> DfResult<ArrayRef> {
