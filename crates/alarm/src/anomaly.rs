@@ -5,14 +5,17 @@
 //! is not public. Ours (a design choice, §3.5 of the spec):
 //! * Training data: the alarm's statistic at its period over the 14 days before the
 //!   evaluation range (the evaluated datapoints never train their own band).
-//! * Each training datapoint falls in an hour-of-week slot (168, UTC), an hour-of-day slot
-//!   (24) and the global slot.
+//! * Each training datapoint falls, by its period's midpoint, in an hour-of-week slot (168,
+//!   UTC), an hour-of-day slot (24) and the global slot.
 //! * A slot's centre is the median of its values and its spread σ is 1.4826 × the median
 //!   absolute deviation (the normal-consistent robust σ); when the MAD is 0 (a mostly
 //!   constant slot) σ falls back to the standard deviation, which may also be 0.
 //! * A timestamp uses its hour-of-week slot if that has at least `min_points` values, else
 //!   its hour-of-day slot, else the global slot; with fewer than `min_points` values overall
 //!   there is no band, and the alarm treats the datapoint as missing.
+//! * A period is judged at its midpoint, with centre and σ interpolated linearly between
+//!   the two nearest slots (each stands for the middle of its hour), so the band is smooth
+//!   through the day rather than stepping on the hour.
 //! * Band = centre ± k·σ. When every training value is ≥ 0 (counts, bytes) the lower
 //!   threshold is clipped at 0, AWS's "clipping to logical ranges".
 //! * No trend term: a steadily growing metric drifts towards the upper threshold until the
@@ -119,24 +122,46 @@ impl SeasonalBaseline {
         }
     }
 
-    /// The band for a period starting at `t`, `k` standard deviations wide on each side.
+    /// The band at time `t` (a period's midpoint), `k` standard deviations wide on each
+    /// side. Centre and spread are interpolated linearly between the two nearest hourly
+    /// slots (a slot stands for its hour's middle, hh:30), so the band moves smoothly
+    /// through the day instead of jumping on the hour, where a period straddling two hours
+    /// would otherwise be judged by one of them.
     pub fn band(&self, t: DateTime<Utc>, k: f64) -> Option<Band> {
-        let (s, seasonality) = if let Some(s) = self.week[hour_of_week(t)] {
-            (s, Seasonality::HourOfWeek)
-        } else if let Some(s) = self.day[t.hour() as usize] {
-            (s, Seasonality::HourOfDay)
-        } else {
-            (self.global?, Seasonality::Global)
-        };
-        let mut lower = s.center - k * s.sigma;
+        let into_week = i64::from(t.weekday().num_days_from_monday()) * 86_400
+            + i64::from(t.num_seconds_from_midnight());
+        let pos = into_week as f64 / 3600.0 - 0.5;
+        let below = pos.floor();
+        let w = pos - below;
+        let i = (below as i64).rem_euclid(168) as usize;
+        let (a, seasonality_a) = self.slot(i)?;
+        let (b, seasonality_b) = self.slot((i + 1) % 168)?;
+        let center = a.center * (1.0 - w) + b.center * w;
+        let sigma = a.sigma * (1.0 - w) + b.sigma * w;
+        let mut lower = center - k * sigma;
         if self.non_negative {
             lower = lower.max(0.0);
         }
         Some(Band {
             lower,
-            upper: s.center + k * s.sigma,
-            seasonality,
+            upper: center + k * sigma,
+            seasonality: if w < 0.5 {
+                seasonality_a
+            } else {
+                seasonality_b
+            },
         })
+    }
+
+    /// An hour-of-week slot's statistics, falling back to its hour of day, then global.
+    fn slot(&self, how: usize) -> Option<(SlotStats, Seasonality)> {
+        if let Some(s) = self.week.get(how).copied().flatten() {
+            Some((s, Seasonality::HourOfWeek))
+        } else if let Some(s) = self.day.get(how % 24).copied().flatten() {
+            Some((s, Seasonality::HourOfDay))
+        } else {
+            Some((self.global?, Seasonality::Global))
+        }
     }
 }
 
@@ -189,7 +214,9 @@ mod tests {
             .map(|h| (monday() + Duration::hours(h), f64::from((h % 24) as u32)))
             .collect();
         let b = SeasonalBaseline::train(&points, 8);
-        let band = b.band(monday() + Duration::hours(5), 3.0).expect("band");
+        let band = b
+            .band(monday() + Duration::minutes(5 * 60 + 30), 3.0)
+            .expect("band");
         assert_eq!(band.seasonality, Seasonality::HourOfDay);
         assert_eq!(
             (band.lower, band.upper),

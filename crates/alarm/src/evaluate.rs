@@ -27,7 +27,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::anomaly::{AnomalyConfig, SeasonalBaseline};
 use crate::model::{ComparisonOperator, StateValue, TreatMissingData};
 use crate::reason;
-use crate::source::{MetricQuery, MetricSource};
+use crate::source::{Datapoint, MetricQuery, MetricSource};
 use crate::state::{AlarmKind, AlarmStatus, StateChange, StateSnapshot};
 use crate::validate::{LowSampleMode, MetricAlarmSpec, ThresholdSpec};
 
@@ -211,7 +211,76 @@ pub fn evaluate(
     now: DateTime<Utc>,
     anomaly: &AnomalyConfig,
 ) -> Evaluation {
-    evaluate_explained(spec, source, now, anomaly, |_| true)
+    evaluate_explained(
+        spec,
+        source,
+        now,
+        anomaly,
+        &mut BaselineCache::default(),
+        |_| true,
+    )
+}
+
+/// A band alarm's trained baseline, kept between evaluations. The training window is the
+/// `training_days` before the hour in which the evaluation range starts, so the model is
+/// retrained once an hour (AWS retrains periodically too), not at every evaluation: a
+/// replay over a week, or a live monitor evaluating every 10 s, reads the two weeks of
+/// history 168 times, not 10,080.
+#[derive(Clone, Debug, Default)]
+pub struct BaselineCache {
+    trained: Option<(DateTime<Utc>, SeasonalBaseline)>,
+}
+
+impl BaselineCache {
+    fn get(
+        &mut self,
+        spec: &MetricAlarmSpec,
+        source: &dyn MetricSource,
+        range_start: DateTime<Utc>,
+        anomaly: &AnomalyConfig,
+    ) -> &SeasonalBaseline {
+        let ms = range_start.timestamp_millis();
+        let hour = DateTime::<Utc>::from_timestamp_millis(ms - ms.rem_euclid(3_600_000))
+            .unwrap_or(range_start);
+        let fresh = matches!(&self.trained, Some((h, _)) if *h == hour);
+        if !fresh {
+            let history = fetch(
+                spec,
+                source,
+                &MetricQuery {
+                    metric: &spec.metric,
+                    stat: &spec.stat,
+                    period: spec.period,
+                    unit: spec.unit.as_deref(),
+                    start: hour - Duration::days(anomaly.training_days),
+                    end: hour,
+                },
+            );
+            // Each period is placed at its midpoint, as evaluated periods are.
+            let half = Duration::milliseconds(i64::from(spec.period) * 500);
+            let points: Vec<_> = history
+                .iter()
+                .map(|d| (d.timestamp + half, d.value))
+                .collect();
+            self.trained = Some((hour, SeasonalBaseline::train(&points, anomaly.min_points)));
+        }
+        match &self.trained {
+            Some((_, b)) => b,
+            None => unreachable!("trained above"),
+        }
+    }
+}
+
+/// The datapoints of the alarm's series: its metric, or its metric math.
+fn fetch(
+    spec: &MetricAlarmSpec,
+    source: &dyn MetricSource,
+    query: &MetricQuery<'_>,
+) -> Vec<Datapoint> {
+    match &spec.math {
+        Some(math) => math.datapoints(source, query.start, query.end, query.period),
+        None => source.datapoints(query),
+    }
 }
 
 /// [`evaluate`], writing the reason text and data only when `explain` says the decided
@@ -222,6 +291,7 @@ fn evaluate_explained(
     source: &dyn MetricSource,
     now: DateTime<Utc>,
     anomaly: &AnomalyConfig,
+    baselines: &mut BaselineCache,
     explain: impl Fn(StateValue) -> bool,
 ) -> Evaluation {
     let period = Duration::seconds(i64::from(spec.period));
@@ -246,7 +316,7 @@ fn evaluate_explained(
         end,
     };
     let period_ms = i64::from(spec.period) * 1000;
-    for dp in source.datapoints(&query) {
+    for dp in fetch(spec, source, &query) {
         let offset = (dp.timestamp - start).num_milliseconds();
         if offset < 0 {
             continue;
@@ -259,16 +329,9 @@ fn evaluate_explained(
     let static_threshold = match &spec.threshold {
         ThresholdSpec::Static(t) => Some(*t),
         ThresholdSpec::Band { deviations, .. } => {
-            let training_start = start - Duration::days(anomaly.training_days);
-            let history = source.datapoints(&MetricQuery {
-                start: training_start,
-                end: start,
-                ..query
-            });
-            let points: Vec<_> = history.iter().map(|d| (d.timestamp, d.value)).collect();
-            let baseline = SeasonalBaseline::train(&points, anomaly.min_points);
+            let baseline = baselines.get(spec, source, start, anomaly);
             for slot in &mut window {
-                if let Some(b) = baseline.band(slot.start, *deviations) {
+                if let Some(b) = baseline.band(slot.start + period / 2, *deviations) {
                     slot.lower = Some(b.lower);
                     slot.upper = Some(b.upper);
                 }
@@ -320,10 +383,29 @@ pub fn evaluate_metric_alarm(
     now: DateTime<Utc>,
     anomaly: &AnomalyConfig,
 ) -> Option<StateChange> {
+    evaluate_metric_alarm_with(
+        spec,
+        status,
+        source,
+        now,
+        anomaly,
+        &mut BaselineCache::default(),
+    )
+}
+
+/// [`evaluate_metric_alarm`] reusing the band baseline of earlier evaluations.
+pub fn evaluate_metric_alarm_with(
+    spec: &MetricAlarmSpec,
+    status: &mut AlarmStatus,
+    source: &dyn MetricSource,
+    now: DateTime<Utc>,
+    anomaly: &AnomalyConfig,
+    baselines: &mut BaselineCache,
+) -> Option<StateChange> {
     // A decision equal to the current state changes nothing (no transition, no new
     // reason), so its reason is not written.
     let current = status.state();
-    let e = evaluate_explained(spec, source, now, anomaly, |s| s != current);
+    let e = evaluate_explained(spec, source, now, anomaly, baselines, |s| s != current);
     let state = e.decision.state?;
     if state == current {
         return None;

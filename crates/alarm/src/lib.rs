@@ -15,7 +15,10 @@
 //! * [`evaluate`](mod@evaluate): §3.2's rules (evaluation range, missing-data treatments, M out of N, the
 //!   premature-alarm rule), [`reason`] text and `StateReasonData` word for word;
 //!   [`state`]: transitions, history, SetAlarmState.
-//! * [`anomaly`]: the seasonal baseline behind `ANOMALY_DETECTION_BAND`.
+//! * [`anomaly`]: the seasonal baseline behind `ANOMALY_DETECTION_BAND` (retrained once an
+//!   hour per alarm, [`BaselineCache`]).
+//! * [`math`]: metric math in the returned `Metrics[]` entry (arithmetic over ids,
+//!   `INSIGHT_RULE_METRIC`, `FILL`, `ABS`).
 //! * [`rule`]: the `AlarmRule` language with errors that point at a byte;
 //!   [`composite`]: composite evaluation, cycles, actions suppression.
 //! * [`monitor`]: a set of alarms evaluated together, metric alarms then composites.
@@ -47,6 +50,7 @@ pub mod aws;
 pub mod composite;
 pub mod error;
 pub mod evaluate;
+pub mod math;
 pub mod model;
 pub mod monitor;
 pub mod notify;
@@ -63,7 +67,11 @@ pub use composite::{
     ChildState, ChildStates, CompositeOutcome, CompositeStatus, evaluate_composite, find_cycles,
 };
 pub use error::{AlarmError, Result, RuleError};
-pub use evaluate::{Evaluation, evaluate, evaluate_metric_alarm, set_alarm_state};
+pub use evaluate::{
+    BaselineCache, Evaluation, evaluate, evaluate_metric_alarm, evaluate_metric_alarm_with,
+    set_alarm_state,
+};
+pub use math::{INSIGHT_RULE_NAMESPACE, MetricMath, as_insight_rule_metric, insight_rule_metric};
 pub use model::{
     ComparisonOperator, CompositeAlarm, DescribeAlarmsOutput, Dimension, MetricAlarm, StateValue,
     Statistic, TreatMissingData,

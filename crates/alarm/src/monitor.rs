@@ -8,7 +8,7 @@ use crate::anomaly::AnomalyConfig;
 use crate::aws::AccountContext;
 use crate::composite::{ChildState, CompositeStatus, evaluate_composite, evaluation_order};
 use crate::error::{AlarmError, Result, invalid};
-use crate::evaluate::{evaluate_metric_alarm, evaluation_end, set_alarm_state};
+use crate::evaluate::{BaselineCache, evaluate_metric_alarm_with, evaluation_end, set_alarm_state};
 use crate::model::{CompositeAlarm, DescribeAlarmsOutput, MetricAlarm, StateValue};
 use crate::source::{Clock, MetricSource};
 use crate::state::{AlarmKind, AlarmStatus, StateChange, StateSnapshot};
@@ -36,6 +36,7 @@ struct MetricEntry {
     spec: MetricAlarmSpec,
     status: AlarmStatus,
     last_grid: Option<DateTime<Utc>>,
+    baselines: BaselineCache,
 }
 
 struct CompositeEntry {
@@ -89,6 +90,11 @@ impl<C: Clock> Monitor<C> {
 
     pub fn context(&self) -> &AccountContext {
         &self.ctx
+    }
+
+    /// The clock's time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Adds every valid alarm of a `describe-alarms` document, resuming from its
@@ -158,6 +164,7 @@ impl<C: Clock> Monitor<C> {
             Some(e) => {
                 e.spec = spec;
                 e.last_grid = None;
+                e.baselines = BaselineCache::default();
             }
             None => {
                 let status = resumed(
@@ -170,6 +177,7 @@ impl<C: Clock> Monitor<C> {
                     spec,
                     status,
                     last_grid: None,
+                    baselines: BaselineCache::default(),
                 });
             }
         }
@@ -319,9 +327,14 @@ impl<C: Clock> Monitor<C> {
                 continue;
             }
             m.last_grid = Some(grid);
-            if let Some(change) =
-                evaluate_metric_alarm(&m.spec, &mut m.status, source, now, &self.anomaly)
-            {
+            if let Some(change) = evaluate_metric_alarm_with(
+                &m.spec,
+                &mut m.status,
+                source,
+                now,
+                &self.anomaly,
+                &mut m.baselines,
+            ) {
                 events.push(AlarmEvent::Transition(change));
             }
         }

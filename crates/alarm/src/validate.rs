@@ -3,6 +3,7 @@
 //! field. The evaluator only ever sees specs.
 
 use crate::error::{AlarmError, Result, invalid, unsupported};
+use crate::math::{Leaf, MetricMath, Resolved as Resolved2};
 use crate::model::{
     ComparisonOperator, CompositeAlarm, MetricAlarm, MetricDataQuery, TreatMissingData,
     alarm_name_of,
@@ -54,6 +55,9 @@ pub struct MetricAlarmSpec {
     /// M (N when not given).
     pub datapoints_to_alarm: u32,
     pub threshold: ThresholdSpec,
+    /// The returned entry's metric math, when it is an `Expression` (then `metric`, `stat`
+    /// and `unit` are its first series', for display).
+    pub math: Option<MetricMath>,
     pub comparison: ComparisonOperator,
     pub treat_missing: TreatMissingData,
     pub low_sample: LowSampleMode,
@@ -213,6 +217,7 @@ impl MetricAlarm {
             evaluation_periods: n,
             datapoints_to_alarm: m,
             threshold,
+            math: resolved.math,
             comparison,
             treat_missing,
             low_sample,
@@ -270,6 +275,7 @@ impl MetricAlarm {
             unit: self.unit.clone(),
             period,
             band: None,
+            math: None,
         })
     }
 
@@ -400,15 +406,7 @@ impl MetricAlarm {
             ));
         }
         let Some(ms) = &target.metric_stat else {
-            return Err(unsupported(
-                name,
-                "Metrics",
-                format!(
-                    "`{}` is a metric math expression; only a MetricStat with an optional \
-                     ANOMALY_DETECTION_BAND is evaluated",
-                    target.id
-                ),
-            ));
+            return self.expression_target(target, period, band);
         };
         let (Some(namespace), Some(metric_name)) = (
             ms.metric.namespace.as_deref(),
@@ -437,6 +435,122 @@ impl MetricAlarm {
             unit: ms.unit.clone(),
             period: period.unwrap_or(ms.period),
             band,
+            math: None,
+        })
+    }
+
+    /// The returned entry is an `Expression`: metric math over the other entries
+    /// ([`crate::math`]).
+    fn expression_target(
+        &self,
+        target: &MetricDataQuery,
+        stat_period: Option<u32>,
+        band: Option<ThresholdSpec>,
+    ) -> Result<Resolved> {
+        let name = self.alarm_name.as_str();
+        let mut visiting = vec![target.id.clone()];
+        let math = self.parse_expression(target, &mut visiting)?;
+        let period = match (stat_period, target.period) {
+            (Some(p), Some(q)) if p != q => {
+                return Err(invalid(
+                    name,
+                    "Metrics",
+                    format!(
+                        "`{}` has Period {q} s but its metrics have {p} s",
+                        target.id
+                    ),
+                ));
+            }
+            (Some(p), _) | (None, Some(p)) => p,
+            (None, None) => {
+                return Err(invalid(
+                    name,
+                    "Metrics",
+                    format!(
+                        "`{}` needs a Period (an expression without a MetricStat has no other)",
+                        target.id
+                    ),
+                ));
+            }
+        };
+        let (metric, stat, unit) = match math.leaves.first() {
+            Some(l) => (l.metric.clone(), l.stat.clone(), l.unit.clone()),
+            None => (
+                MetricRef::new("", target.id.clone(), []),
+                Stat::Standard(crate::model::Statistic::Sum),
+                None,
+            ),
+        };
+        Ok(Resolved {
+            metric,
+            stat,
+            unit,
+            period,
+            band,
+            math: Some(math),
+        })
+    }
+
+    fn parse_expression(
+        &self,
+        q: &MetricDataQuery,
+        visiting: &mut Vec<String>,
+    ) -> Result<MetricMath> {
+        let name = self.alarm_name.as_str();
+        let text = q.expression.as_deref().unwrap_or_default();
+        let mut resolve = |id: &str| -> std::result::Result<Resolved2, String> {
+            let Some(other) = self.metrics.iter().find(|m| m.id == id) else {
+                return Err(format!("no Metrics[] entry has Id `{id}`"));
+            };
+            if visiting.iter().any(|v| v == id) {
+                return Err(format!(
+                    "`{id}` refers to itself ({} -> {id})",
+                    visiting.join(" -> ")
+                ));
+            }
+            if self.threshold_metric_id.as_deref() == Some(id) {
+                return Err(format!(
+                    "`{id}` is the anomaly-detection band, not a series"
+                ));
+            }
+            if let Some(ms) = &other.metric_stat {
+                let (Some(namespace), Some(metric_name)) = (
+                    ms.metric.namespace.as_deref(),
+                    ms.metric.metric_name.as_deref(),
+                ) else {
+                    return Err(format!(
+                        "`{id}` needs MetricStat.Metric.Namespace and MetricName"
+                    ));
+                };
+                let stat = Stat::parse(&ms.stat)
+                    .ok_or_else(|| format!("`{id}`: unknown Stat `{}`", ms.stat))?;
+                return Ok(Resolved2::Leaf(Leaf {
+                    metric: MetricRef::new(
+                        namespace,
+                        metric_name,
+                        ms.metric.dimensions.iter().cloned(),
+                    ),
+                    stat,
+                    unit: ms.unit.clone(),
+                }));
+            }
+            visiting.push(id.to_string());
+            let parsed = self.parse_expression(other, visiting);
+            visiting.pop();
+            parsed.map(Resolved2::Expression).map_err(|e| match e {
+                AlarmError::Invalid { message, .. } | AlarmError::Unsupported { message, .. } => {
+                    message
+                }
+                other => other.to_string(),
+            })
+        };
+        MetricMath::parse(text, &mut resolve).map_err(|e| {
+            let message = format!("`{}`: byte {}: {}: \"{text}\"", q.id, e.offset, e.message);
+            if e.unsupported {
+                unsupported(name, "Metrics", message)
+            } else {
+                invalid(name, "Metrics", message)
+            }
         })
     }
 }
@@ -447,6 +561,7 @@ struct Resolved {
     unit: Option<String>,
     period: u32,
     band: Option<ThresholdSpec>,
+    math: Option<MetricMath>,
 }
 
 impl CompositeAlarm {

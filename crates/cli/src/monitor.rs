@@ -11,7 +11,9 @@ use flowwatch_alarm::model::Dimension;
 use flowwatch_alarm::{
     ComparisonOperator, MetricAlarm, MetricQuery, MetricRef, MetricSource, Stat,
 };
-use flowwatch_monitor::{BackfillOptions, Definitions, MetricStore, backfill, check, replay};
+use flowwatch_monitor::{
+    BackfillOptions, Definitions, MetricStore, backfill, check, replay_stored,
+};
 use serde_json::{Value, json};
 
 use crate::exit;
@@ -677,8 +679,7 @@ pub fn run_alarms(data_dir: &Path, cmd: AlarmsCommand, out: OutputFormat) -> Res
             if end < start {
                 bail!("--end is before --start");
             }
-            let store = MetricStore::open(data_dir)?;
-            let transitions = replay(&defs, &store, start, end, alarm.as_deref())?;
+            let transitions = replay_stored(data_dir, &defs, start, end, alarm.as_deref())?;
             let json_out = matches!(
                 out,
                 OutputFormat::Json | OutputFormat::Ndjson | OutputFormat::Cloudwatch

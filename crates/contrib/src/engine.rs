@@ -120,6 +120,29 @@ impl RuleAccumulator {
         if dropped.is_empty() {
             return;
         }
+        self.compact_ids();
+    }
+
+    /// Drops the periods starting in [start_ms, end_ms) (to count them again from their
+    /// records) and the contributors only they referenced.
+    fn forget_range(&mut self, start_ms: i64, end_ms: i64) {
+        if end_ms <= start_ms {
+            return;
+        }
+        let mut tail = self.periods.split_off(&start_ms);
+        let mut rest = tail.split_off(&end_ms);
+        if tail.is_empty() {
+            self.periods.append(&mut rest);
+            return;
+        }
+        let forgotten: u64 = tail.values().map(|p| p.stats.samples).sum();
+        self.matched = self.matched.saturating_sub(forgotten);
+        self.periods.append(&mut rest);
+        self.compact_ids();
+    }
+
+    /// Renumbers the contributors still referenced by a period, forgetting the others.
+    fn compact_ids(&mut self) {
         const GONE: u32 = u32::MAX;
         let mut remap = vec![GONE; self.ids.len()];
         let mut next = 0;
@@ -309,6 +332,15 @@ impl RuleEngine {
         }
     }
 
+    /// Forgets what was counted in the periods starting in [start_ms, end_ms), so those
+    /// records can be observed again without counting twice (live monitoring recounts an
+    /// hour from its stored files when they change).
+    pub fn forget_range(&mut self, start_ms: i64, end_ms: i64) {
+        for acc in &mut self.rules {
+            acc.forget_range(start_ms, end_ms);
+        }
+    }
+
     /// GetInsightRuleReport for `rule` over what the engine has counted.
     pub fn report(&self, rule: &str, request: &ReportRequest) -> Result<InsightRuleReport> {
         crate::report::report(self.find(rule)?, self.period_ms, request)
@@ -325,6 +357,27 @@ impl RuleEngine {
         period_secs: u32,
     ) -> Result<Vec<MetricPoint>> {
         crate::report::metric(
+            self.find(rule)?,
+            self.period_ms,
+            metric,
+            start_ms,
+            end_ms,
+            period_secs,
+        )
+    }
+
+    /// [`RuleEngine::metric`] with periods `[start + i·period, …)` anchored at `start_ms`
+    /// rather than at the epoch: what an alarm asks for, whose windows slide by the minute
+    /// (`start_ms` must lie on the engine's period grid, as alarm ranges do).
+    pub fn metric_from(
+        &self,
+        rule: &str,
+        metric: InsightRuleMetric,
+        start_ms: i64,
+        end_ms: i64,
+        period_secs: u32,
+    ) -> Result<Vec<MetricPoint>> {
+        crate::report::metric_anchored(
             self.find(rule)?,
             self.period_ms,
             metric,
@@ -405,6 +458,72 @@ mod tests {
         // Nothing to drop: unchanged.
         e.retain_from(0);
         assert_eq!(e.rules[0].ids.len(), 2);
+    }
+
+    #[test]
+    fn forget_range_then_recount_gives_the_same_answer() {
+        let mut e = RuleEngine::new([rule("a", r#"["g"]"#)]).expect("engine");
+        let events = [(0, "x"), (30_000, "y"), (60_000, "x"), (125_000, "z")];
+        for (t, k) in events {
+            e.observe("g", t, k);
+        }
+        let before = e
+            .report("a", &ReportRequest::new(0, 180_000, 60))
+            .expect("report");
+        // Forget minute 1, recount it: nothing doubles.
+        e.forget_range(60_000, 120_000);
+        assert_eq!(e.matched("a"), Some(3));
+        assert_eq!(e.rules[0].ids.len(), 3, "x is still referenced by minute 0");
+        e.observe("g", 60_000, "x");
+        let after = e
+            .report("a", &ReportRequest::new(0, 180_000, 60))
+            .expect("report");
+        assert_eq!(before, after);
+        assert_eq!(e.matched("a"), Some(4));
+        // Forgetting a range without periods changes nothing.
+        e.forget_range(600_000, 700_000);
+        e.forget_range(10, 10);
+        assert_eq!(e.matched("a"), Some(4));
+        // The only contributor of a forgotten period is forgotten too.
+        e.forget_range(120_000, 180_000);
+        assert_eq!(e.rules[0].ids.len(), 2);
+    }
+
+    #[test]
+    fn metric_from_anchors_periods_at_the_start() {
+        let mut e = RuleEngine::new([rule("a", r#"["g"]"#)]).expect("engine");
+        for (t, k) in [
+            (60_000, "a"),
+            (120_000, "b"),
+            (180_000, "b"),
+            (300_000, "c"),
+        ] {
+            e.observe("g", t, k);
+        }
+        // Epoch-aligned 2-minute periods: [0,2) [2,4) [4,6).
+        let epoch = e
+            .metric(
+                "a",
+                InsightRuleMetric::UniqueContributors,
+                60_000,
+                360_000,
+                120,
+            )
+            .expect("metric");
+        let at: Vec<(i64, f64)> = epoch.iter().map(|p| (p.timestamp_ms, p.value)).collect();
+        assert_eq!(at, [(0, 1.0), (120_000, 1.0), (240_000, 1.0)]);
+        // Anchored at minute 1: [1,3) [3,5) [5,7).
+        let anchored = e
+            .metric_from(
+                "a",
+                InsightRuleMetric::UniqueContributors,
+                60_000,
+                360_000,
+                120,
+            )
+            .expect("metric");
+        let at: Vec<(i64, f64)> = anchored.iter().map(|p| (p.timestamp_ms, p.value)).collect();
+        assert_eq!(at, [(60_000, 2.0), (180_000, 1.0), (300_000, 1.0)]);
     }
 
     #[test]

@@ -300,12 +300,13 @@ fn buckets<'a>(
     start: i64,
     end: i64,
     period: i64,
+    anchor: i64,
     mut totals: Option<&mut Totals>,
 ) -> Vec<Bucket<'a>> {
     let mut out: Vec<Bucket<'a>> = Vec::new();
     // Engine periods overlapping [start, end): p < end and p + engine_ms > start.
     for (&p, period_data) in acc.periods.range(start.saturating_sub(engine_ms - 1)..end) {
-        let b = p.saturating_sub(p.rem_euclid(period));
+        let b = p.saturating_sub((p - anchor).rem_euclid(period));
         match out.last_mut() {
             Some(last) if last.start == b => last.periods.push(period_data),
             _ => out.push(Bucket {
@@ -354,7 +355,26 @@ pub(crate) fn metric(
     period_secs: u32,
 ) -> Result<Vec<MetricPoint>> {
     let period = report_period(start, end, period_secs, engine_ms)?;
-    Ok(buckets(acc, engine_ms, start, end, period, None)
+    Ok(buckets(acc, engine_ms, start, end, period, 0, None)
+        .iter()
+        .map(|b| MetricPoint {
+            timestamp_ms: b.start,
+            value: b.value(metric),
+        })
+        .collect())
+}
+
+/// [`metric`] with report periods anchored at `start` instead of the epoch.
+pub(crate) fn metric_anchored(
+    acc: &RuleAccumulator,
+    engine_ms: i64,
+    metric: InsightRuleMetric,
+    start: i64,
+    end: i64,
+    period_secs: u32,
+) -> Result<Vec<MetricPoint>> {
+    let period = report_period(start, end, period_secs, engine_ms)?;
+    Ok(buckets(acc, engine_ms, start, end, period, start, None)
         .iter()
         .map(|b| MetricPoint {
             timestamp_ms: b.start,
@@ -396,6 +416,7 @@ pub(crate) fn report(
         req.start_ms,
         req.end_ms,
         period,
+        0,
         Some(&mut totals),
     );
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use flowwatch_alarm::{AccountContext, AlarmError, ManualClock, Monitor};
+use flowwatch_alarm::{AccountContext, AlarmError, ManualClock, Monitor, as_insight_rule_metric};
 use flowwatch_contrib::CompiledRule;
 use flowwatch_pattern::{CompiledMetricFilter, Error as PatternDefError};
 
@@ -161,6 +161,26 @@ pub fn check(defs: &Definitions) -> CheckReport {
                     location: format!("alarm \"{}\"", a.alarm_name),
                     message: format!(
                         "no metric filter produces {ns}/{name}: the alarm will never see data"
+                    ),
+                });
+            }
+        }
+    }
+    // INSIGHT_RULE_METRIC of a rule that is not defined.
+    let rule_names: BTreeSet<&str> = defs.insight_rules.iter().map(|r| r.name.as_str()).collect();
+    for a in &defs.metric_alarms {
+        let Ok(spec) = a.validate() else { continue };
+        let mut warned = BTreeSet::new();
+        for leaf in spec.math.iter().flat_map(|m| &m.leaves) {
+            if let Some((rule, _)) = as_insight_rule_metric(&leaf.metric)
+                && !rule_names.contains(rule)
+                && warned.insert(rule.to_string())
+            {
+                report.warnings.push(Problem {
+                    location: format!("alarm \"{}\"", a.alarm_name),
+                    message: format!(
+                        "INSIGHT_RULE_METRIC reads contributor rule \"{rule}\", which is not \
+                         defined: the alarm will never see data"
                     ),
                 });
             }

@@ -36,6 +36,9 @@
 //!   `<data-dir>/metrics/`, replaced atomically) and [`MetricStore`], the
 //!   [`flowwatch_alarm::MetricSource`] over them.
 //! * [`replay`](mod@replay): alarms evaluated minute by minute with a simulated clock.
+//! * [`rules`]: the contributor rules that alarms read (`INSIGHT_RULE_METRIC`), counted
+//!   over the stored records and kept up to date by file; [`MonitorSource`], what alarms
+//!   read (series and rule metrics).
 //! * [`contributors`](mod@contributors): Contributor Insights rules (`flowwatch-contrib`) run
 //!   over a log group's stored history, one GetInsightRuleReport per rule.
 //!
@@ -60,6 +63,7 @@ mod fsutil;
 pub mod live;
 mod records;
 pub mod replay;
+pub mod rules;
 pub mod series;
 
 pub use backfill::{BackfillOptions, BackfillReport, FilterReport, backfill};
@@ -68,5 +72,6 @@ pub use contributors::{ContributorRun, RuleReport, contributor_reports};
 pub use definitions::{Definitions, MergeSummary};
 pub use error::{MonitorError, Result};
 pub use live::{LiveAlarms, read_history, recover_metrics, update_metrics};
-pub use replay::{Transition, replay};
+pub use replay::{Transition, replay, replay_stored};
+pub use rules::{MonitorSource, RefreshStats, RuleMetrics};
 pub use series::{FilterSeries, MetricInfo, MetricStore};

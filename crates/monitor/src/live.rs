@@ -12,6 +12,8 @@
 //!   kept in `<data-dir>/monitor/alarm-state.json` (replaced atomically) so a restart resumes
 //!   where it stopped, and every transition appended to
 //!   `<data-dir>/monitor/alarm-history.ndjson` in DescribeAlarmHistory's item shape.
+//!   Alarms on contributor rules (`INSIGHT_RULE_METRIC`) read a [`RuleMetrics`] that counts
+//!   the stored records of the hours they look at, refreshed before each evaluation.
 //! * [`read_history`]: that log read back (a torn last line, from a crash mid-append, is
 //!   skipped).
 //!
@@ -24,8 +26,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use flowwatch_alarm::{
-    AccountContext, AlarmDefinition, AlarmEvent, Clock, DescribeAlarmsOutput, HistoryEntry,
-    Monitor, StateChange, StateValue,
+    AccountContext, AlarmDefinition, AlarmEvent, AnomalyConfig, Clock, DescribeAlarmsOutput,
+    HistoryEntry, Monitor, StateChange, StateValue,
 };
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +36,7 @@ use crate::check::{Problem, check};
 use crate::definitions::Definitions;
 use crate::error::{IoContext, MonitorError, Result};
 use crate::fsutil::write_atomic;
+use crate::rules::{MonitorSource, RuleMetrics};
 use crate::series::MetricStore;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -236,6 +239,8 @@ pub struct LiveAlarms<C: Clock> {
     defs: Definitions,
     monitor: Monitor<C>,
     states: BTreeMap<String, SavedState>,
+    /// The contributor rules the alarms read, counted over the stored records.
+    rules: Option<RuleMetrics>,
 }
 
 impl<C: Clock> LiveAlarms<C> {
@@ -267,6 +272,7 @@ impl<C: Clock> LiveAlarms<C> {
             a.state_reason = saved.map(|s| s.state_reason.clone());
             a.state_reason_data = saved.and_then(|s| s.state_reason_data.clone());
         }
+        let rules = RuleMetrics::for_alarms(&defs, &report, &AnomalyConfig::default())?;
         let mut monitor = Monitor::new(clock, crate::replay::context(&defs));
         let errors = monitor.load(&alarms);
         if !errors.is_empty() {
@@ -279,6 +285,7 @@ impl<C: Clock> LiveAlarms<C> {
             defs,
             monitor,
             states,
+            rules,
         })
     }
 
@@ -326,11 +333,18 @@ impl<C: Clock> LiveAlarms<C> {
     /// or every alarm when `new_data` (the series just changed), records the transitions
     /// (state file, history) and returns the events.
     pub fn evaluate(&mut self, new_data: bool) -> Result<Vec<AlarmEvent>> {
-        let store = MetricStore::open(&self.data_dir)?;
+        let series = MetricStore::open(&self.data_dir)?;
+        if let Some(rules) = &mut self.rules {
+            rules.refresh(&self.data_dir, self.monitor.now().timestamp_millis())?;
+        }
+        let source = MonitorSource {
+            series: &series,
+            rules: self.rules.as_ref().map(RuleMetrics::engine),
+        };
         let events = if new_data {
-            self.monitor.evaluate_all(&store)
+            self.monitor.evaluate_all(&source)
         } else {
-            self.monitor.evaluate(&store)
+            self.monitor.evaluate(&source)
         };
         self.record(&events)?;
         Ok(events)

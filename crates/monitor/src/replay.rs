@@ -3,14 +3,18 @@
 //! ignored), reporting every transition with CloudWatch's reason text.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use std::path::Path;
+
 use flowwatch_alarm::{
-    AccountContext, AlarmEvent, DescribeAlarmsOutput, ManualClock, MetricSource, Monitor,
-    StateValue,
+    AccountContext, AlarmEvent, AnomalyConfig, DescribeAlarmsOutput, ManualClock, MetricSource,
+    Monitor, StateValue,
 };
 
 use crate::check::{Problem, check};
 use crate::definitions::Definitions;
 use crate::error::{MonitorError, Result};
+use crate::rules::{MonitorSource, RuleMetrics};
+use crate::series::MetricStore;
 
 /// One state transition during a replay.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +50,36 @@ pub(crate) fn context(defs: &Definitions) -> AccountContext {
         }
     }
     AccountContext::new("000000000000", "us-east-1")
+}
+
+/// [`replay`] over what `data_dir` stores: the metric-filter series, and the contributor
+/// rules the alarms read (`INSIGHT_RULE_METRIC`) counted over the stored records from as far
+/// back as the alarms look before `start` up to `end`.
+pub fn replay_stored(
+    data_dir: &Path,
+    defs: &Definitions,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    only: Option<&str>,
+) -> Result<Vec<Transition>> {
+    let series = MetricStore::open(data_dir)?;
+    let report = check(defs);
+    let mut rules = if report.is_ok() {
+        RuleMetrics::for_alarms(defs, &report, &AnomalyConfig::default())?
+    } else {
+        None
+    };
+    if let Some(r) = &mut rules {
+        let from = start.timestamp_millis().saturating_sub(r.window_ms());
+        // Periods end at the evaluation time: the last step reads up to `end`.
+        let to = end.timestamp_millis().saturating_add(60_000);
+        r.refresh_range(data_dir, from, to)?;
+    }
+    let source = MonitorSource {
+        series: &series,
+        rules: rules.as_ref().map(RuleMetrics::engine),
+    };
+    replay(defs, &source, start, end, only)
 }
 
 /// Evaluates every alarm of `defs` at each evaluation step in `[start, end]` and returns the

@@ -306,8 +306,47 @@ fn metric_math_rules() {
     two_returned.metrics[1].expression = Some("m1 * 2".into());
     assert!(err(two_returned.clone()).contains("exactly one entry must have ReturnData true"));
     two_returned.metrics[0].return_data = Some(false);
-    let e = two_returned.validate().expect_err("math");
+    // Metric math over the other entry: evaluated.
+    let spec = two_returned.validate().expect("math is evaluated");
+    assert_eq!(spec.period, 300);
+    assert_eq!(spec.math.as_ref().map(|m| m.leaves.len()), Some(1));
+    let mut general = two_returned.clone();
+    general.metrics[1].expression = Some("SUM(METRICS())".into());
+    let e = general.validate().expect_err("general math");
     assert!(matches!(e, AlarmError::Unsupported { .. }), "{e}");
+    assert!(e.to_string().contains("SUM() is not evaluated"), "{e}");
+    let mut unknown = two_returned.clone();
+    unknown.metrics[1].expression = Some("m1 / m7".into());
+    assert_eq!(
+        err(unknown),
+        "alarm band: Metrics: `ad1`: byte 5: no Metrics[] entry has Id `m7`: \"m1 / m7\""
+    );
+    let mut cycle = two_returned.clone();
+    cycle.metrics[0] = MetricDataQuery {
+        id: "e0".into(),
+        metric_stat: None,
+        expression: Some("ad1 + 1".into()),
+        label: None,
+        return_data: Some(false),
+        period: None,
+        account_id: None,
+    };
+    cycle.metrics[1].expression = Some("e0 * 2".into());
+    assert!(err(cycle).contains("refers to itself"));
+    // INSIGHT_RULE_METRIC alone needs the expression's Period.
+    let mut insight = two_returned.clone();
+    insight.metrics.remove(0);
+    insight.metrics[0].expression = Some(
+        r#"INSIGHT_RULE_METRIC("Rejected", "Sum") / INSIGHT_RULE_METRIC("Total", "Sum") * 100"#
+            .into(),
+    );
+    assert!(err(insight.clone()).contains("needs a Period"));
+    insight.metrics[0].period = Some(300);
+    let spec = insight.validate().expect("ratio of two rules");
+    assert_eq!(
+        (spec.period, spec.math.map(|m| m.leaves.len())),
+        (300, Some(2))
+    );
     let mut both = base();
     both.metrics = band_alarm().metrics;
     assert_eq!(
