@@ -67,6 +67,9 @@ const METADATA: &[&str] = &[
     "NextMarker",
 ];
 
+/// An ENI to build: where it was read, and the instance (id, running) it was listed under.
+type EniSource = (Loc, usize, raw::NetworkInterface, Option<(String, bool)>);
+
 #[derive(Default)]
 struct Raw {
     vpcs: Vec<(Loc, usize, raw::Vpc)>,
@@ -129,22 +132,22 @@ pub(crate) fn loc_from_path(rel: &Path) -> Loc {
     let mut region = None;
     let mut region_pos = None;
     for (i, d) in dirs.iter().enumerate() {
-        if d == "accounts" {
-            if let Some(a) = dirs.get(i + 1) {
-                account = Some(a.clone());
-            }
+        if d == "accounts"
+            && let Some(a) = dirs.get(i + 1)
+        {
+            account = Some(a.clone());
         }
         if is_region(d) {
             region = Some(d.clone());
             region_pos = Some(i);
         }
     }
-    if account.is_none() {
-        if let Some(p) = region_pos.filter(|&p| p > 0) {
-            let parent = &dirs[p - 1];
-            if parent != "aws_configs" && parent != "accounts" {
-                account = Some(parent.clone());
-            }
+    if account.is_none()
+        && let Some(p) = region_pos.filter(|&p| p > 0)
+    {
+        let parent = &dirs[p - 1];
+        if parent != "aws_configs" && parent != "accounts" {
+            account = Some(parent.clone());
         }
     }
     Loc {
@@ -461,16 +464,16 @@ impl Loader {
                     .as_ref()
                     .and_then(|s| s.State.as_deref())
                     .unwrap_or("associated");
-                if state == "associated" {
-                    if let Some(c) = a.CidrBlock.as_deref().and_then(|c| self.cidr(*f, &id, c)) {
-                        cidrs.push(c);
-                    }
-                }
-            }
-            if cidrs.is_empty() {
-                if let Some(c) = v.CidrBlock.as_deref().and_then(|c| self.cidr(*f, &id, c)) {
+                if state == "associated"
+                    && let Some(c) = a.CidrBlock.as_deref().and_then(|c| self.cidr(*f, &id, c))
+                {
                     cidrs.push(c);
                 }
+            }
+            if cidrs.is_empty()
+                && let Some(c) = v.CidrBlock.as_deref().and_then(|c| self.cidr(*f, &id, c))
+            {
+                cidrs.push(c);
             }
             for a in &v.Ipv6CidrBlockAssociationSet {
                 let state = a
@@ -478,14 +481,13 @@ impl Loader {
                     .as_ref()
                     .and_then(|s| s.State.as_deref())
                     .unwrap_or("associated");
-                if state == "associated" {
-                    if let Some(c) = a
+                if state == "associated"
+                    && let Some(c) = a
                         .Ipv6CidrBlock
                         .as_deref()
                         .and_then(|c| self.cidr(*f, &id, c))
-                    {
-                        cidrs.push(c);
-                    }
+                {
+                    cidrs.push(c);
                 }
             }
             s.vpcs.push(Vpc {
@@ -611,8 +613,7 @@ impl Loader {
         }
 
         // ENIs: describe-network-interfaces first, then those only listed under instances.
-        let mut eni_src: Vec<(Loc, usize, raw::NetworkInterface, Option<(String, bool)>)> =
-            Vec::new();
+        let mut eni_src: Vec<EniSource> = Vec::new();
         for (loc, f, e) in &raw.enis {
             eni_src.push((loc.clone(), *f, e.clone(), None));
         }
@@ -627,7 +628,11 @@ impl Loader {
                     .as_ref()
                     .and_then(|s| s.Name.as_deref())
                     .is_none_or(|n| n == "running");
-                if inst.NetworkInterfaces.is_empty() {
+                let listed = raw.enis.iter().any(|(_, _, e)| {
+                    e.Attachment.as_ref().and_then(|a| a.InstanceId.as_deref())
+                        == Some(iid.as_str())
+                });
+                if inst.NetworkInterfaces.is_empty() && !listed && inst.PrivateIpAddress.is_some() {
                     // Older outputs: synthesise the primary interface from the instance.
                     let e = raw::NetworkInterface {
                         NetworkInterfaceId: Some(format!("{iid}-eni")),
@@ -658,11 +663,20 @@ impl Loader {
             }
         }
         let mut instance_state: HashMap<String, bool> = HashMap::new();
+        for (_, _, r) in &raw.reservations {
+            for inst in &r.Instances {
+                if let Some(iid) = &inst.InstanceId {
+                    let running = inst
+                        .State
+                        .as_ref()
+                        .and_then(|s| s.Name.as_deref())
+                        .is_none_or(|n| n == "running");
+                    instance_state.insert(iid.clone(), running);
+                }
+            }
+        }
         let mut eni_pos: HashMap<String, usize> = HashMap::new();
         for (loc, f, e, inst) in eni_src {
-            if let Some((iid, running)) = &inst {
-                instance_state.insert(iid.clone(), *running);
-            }
             let Some(id) = e.NetworkInterfaceId.clone() else {
                 self.warn(f, vec![], "network interface without an id, skipped".into());
                 continue;
@@ -701,15 +715,14 @@ impl Loader {
                 if !private_ips.contains(&a) {
                     private_ips.insert(0, a);
                 }
-                if public_ips.is_empty() {
-                    if let Some(pub_ip) = e
+                if public_ips.is_empty()
+                    && let Some(pub_ip) = e
                         .Association
                         .as_ref()
                         .and_then(|x| x.PublicIp.as_deref())
                         .and_then(Addr::parse)
-                    {
-                        public_ips.push((a, pub_ip));
-                    }
+                {
+                    public_ips.push((a, pub_ip));
                 }
             }
             for a in e
@@ -792,11 +805,38 @@ impl Loader {
                 });
             }
         }
+        // Instances known only from their ENIs' attachments (no describe-instances output).
+        let mut orphans: BTreeMap<String, Vec<(i64, EniIdx)>> = BTreeMap::new();
+        for (i, e) in s.enis.iter().enumerate() {
+            if let EniOwner::Instance(iid) = &e.owner
+                && !seen.contains(iid)
+            {
+                orphans
+                    .entry(iid.clone())
+                    .or_default()
+                    .push((i64::try_from(i).unwrap_or(i64::MAX), ix(i)));
+            }
+        }
+        for (iid, enis) in orphans {
+            seen.insert(iid.clone());
+            let first = enis[0].1;
+            let (loc, subnet_id) = (
+                s.enis[first.get()].loc.clone(),
+                s.enis[first.get()].subnet_id.clone(),
+            );
+            s.instances.push(Instance {
+                id: iid,
+                loc,
+                state: "running".into(),
+                subnet_id,
+                enis: enis.into_iter().map(|(_, e)| e).collect(),
+            });
+        }
         for e in &mut s.enis {
-            if let EniOwner::Instance(iid) = &e.owner {
-                if instance_state.get(iid) == Some(&false) {
-                    e.active = false;
-                }
+            if let EniOwner::Instance(iid) = &e.owner
+                && instance_state.get(iid) == Some(&false)
+            {
+                e.active = false;
             }
         }
 
@@ -881,10 +921,10 @@ impl Loader {
                 }
                 None => None,
             };
-            if let (Some(i), Some(p), Some(q)) = (eni, private_ip, public_ip) {
-                if !s.enis[i].public_ips.contains(&(p, q)) {
-                    s.enis[i].public_ips.push((p, q));
-                }
+            if let (Some(i), Some(p), Some(q)) = (eni, private_ip, public_ip)
+                && !s.enis[i].public_ips.contains(&(p, q))
+            {
+                s.enis[i].public_ips.push((p, q));
             }
             s.nat_gateways.push(NatGateway {
                 id,
@@ -921,10 +961,10 @@ impl Loader {
                 .as_deref()
                 .and_then(Addr::parse)
                 .or_else(|| s.enis[i].primary_ip());
-            if let Some(p) = private {
-                if !s.enis[i].public_ips.iter().any(|(x, _)| *x == p) {
-                    s.enis[i].public_ips.push((p, public));
-                }
+            if let Some(p) = private
+                && !s.enis[i].public_ips.iter().any(|(x, _)| *x == p)
+            {
+                s.enis[i].public_ips.push((p, public));
             }
         }
 
@@ -1036,13 +1076,13 @@ impl Loader {
                 e.resource_id = r.clone();
             }
             e.available &= a.State.as_deref().is_none_or(|st| st == "available");
-            if let Some(assoc) = &a.Association {
-                if assoc.State.as_deref().is_none_or(|st| st == "associated") {
-                    e.route_table = e
-                        .route_table
-                        .take()
-                        .or_else(|| assoc.TransitGatewayRouteTableId.clone());
-                }
+            if let Some(assoc) = &a.Association
+                && assoc.State.as_deref().is_none_or(|st| st == "associated")
+            {
+                e.route_table = e
+                    .route_table
+                    .take()
+                    .or_else(|| assoc.TransitGatewayRouteTableId.clone());
             }
         }
         for (_, f, a) in &raw.tgw_vpc_atts {
@@ -1160,10 +1200,10 @@ impl Loader {
                 continue;
             };
             for pr in &p.TransitGatewayRouteTablePropagations {
-                if pr.State.as_deref().is_none_or(|st| st == "enabled") {
-                    if let Some(a) = &pr.TransitGatewayAttachmentId {
-                        props.push((*f, i, a.clone()));
-                    }
+                if pr.State.as_deref().is_none_or(|st| st == "enabled")
+                    && let Some(a) = &pr.TransitGatewayAttachmentId
+                {
+                    props.push((*f, i, a.clone()));
                 }
             }
         }
@@ -1242,10 +1282,10 @@ impl Loader {
                 }
             }
             for r in &v.Routes {
-                if r.State.as_deref().is_none_or(|st| st == "available") {
-                    if let Some(c) = r.DestinationCidrBlock.as_deref().and_then(Cidr::parse) {
-                        g.vpn_routes.push((c, vpn_id.clone()));
-                    }
+                if r.State.as_deref().is_none_or(|st| st == "available")
+                    && let Some(c) = r.DestinationCidrBlock.as_deref().and_then(Cidr::parse)
+                {
+                    g.vpn_routes.push((c, vpn_id.clone()));
                 }
             }
         }
@@ -1297,16 +1337,16 @@ impl Loader {
         }
         // Route tables: main per VPC, explicit per subnet, else main.
         for (i, rt) in s.route_tables.iter().enumerate() {
-            if rt.main {
-                if let Some(v) = s.by_id.get(&rt.vpc_id).and_then(|r| {
+            if rt.main
+                && let Some(v) = s.by_id.get(&rt.vpc_id).and_then(|r| {
                     if let Resource::Vpc(v) = r {
                         Some(*v)
                     } else {
                         None
                     }
-                }) {
-                    s.vpcs[v].main_route_table = Some(ix(i));
-                }
+                })
+            {
+                s.vpcs[v].main_route_table = Some(ix(i));
             }
         }
         let mut dangling: Vec<(String, Vec<String>, String)> = Vec::new();
@@ -1386,10 +1426,10 @@ impl Loader {
         }
         // NACLs.
         for (i, n) in s.nacls.iter().enumerate() {
-            if n.is_default {
-                if let Some(Resource::Vpc(v)) = s.by_id.get(&n.vpc_id) {
-                    s.vpcs[*v].default_nacl = Some(ix(i));
-                }
+            if n.is_default
+                && let Some(Resource::Vpc(v)) = s.by_id.get(&n.vpc_id)
+            {
+                s.vpcs[*v].default_nacl = Some(ix(i));
             }
             for sid in &n.subnet_ids {
                 match s.by_id.get(sid) {
@@ -1610,14 +1650,14 @@ impl Loader {
             }
         }
         for a in &s.tgw_attachments {
-            if let Some(rt) = &a.route_table {
-                if !matches!(s.by_id.get(rt), Some(Resource::TgwRouteTable(_))) {
-                    dangling.push((
-                        a.id.clone(),
-                        vec![a.id.clone(), rt.clone()],
-                        "attachment associated with an unknown transit gateway route table".into(),
-                    ));
-                }
+            if let Some(rt) = &a.route_table
+                && !matches!(s.by_id.get(rt), Some(Resource::TgwRouteTable(_)))
+            {
+                dangling.push((
+                    a.id.clone(),
+                    vec![a.id.clone(), rt.clone()],
+                    "attachment associated with an unknown transit gateway route table".into(),
+                ));
             }
         }
 
@@ -1883,10 +1923,10 @@ fn vgw_outside_ips(xml: &str) -> Vec<Addr> {
         let block = rest.find("</vpn_gateway>").map_or(rest, |j| &rest[..j]);
         if let Some(t) = block.find("<tunnel_outside_address>") {
             let b = &block[t..];
-            if let (Some(a), Some(z)) = (b.find("<ip_address>"), b.find("</ip_address>")) {
-                if let Some(ip) = b.get(a + "<ip_address>".len()..z).and_then(Addr::parse) {
-                    out.push(ip);
-                }
+            if let (Some(a), Some(z)) = (b.find("<ip_address>"), b.find("</ip_address>"))
+                && let Some(ip) = b.get(a + "<ip_address>".len()..z).and_then(Addr::parse)
+            {
+                out.push(ip);
             }
         }
     }

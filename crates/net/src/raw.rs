@@ -36,7 +36,25 @@ macro_rules! dto_lists {
 }
 
 dto!(Tag { Key: Option<String>, Value: Option<String> });
-dto!(StateCode { State: Option<String>, Code: Option<String>, Name: Option<String> });
+/// `State`/`Status` objects: `Code` is a string for peerings, a number for instances.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+#[allow(non_snake_case, dead_code)]
+pub struct StateCode {
+    pub State: Option<String>,
+    #[serde(deserialize_with = "lax_string")]
+    pub Code: Option<String>,
+    pub Name: Option<String>,
+}
+
+/// A string, or a number/bool rendered as one.
+fn lax_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(v) => Some(v.to_string()),
+    })
+}
 
 dto!(CidrAssoc {
     CidrBlock: Option<String>,

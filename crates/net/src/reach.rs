@@ -366,7 +366,7 @@ impl<'a> Walk<'a> {
 
     // ---- hops ----
 
-    fn from_eni(&mut self, e: EniIdx, p: Packet) -> Result<Disposition, Disposition> {
+    fn leave_eni(&mut self, e: EniIdx, p: Packet) -> Result<Disposition, Disposition> {
         self.push_eni(e)?;
         let eni = self.s.eni(e);
         if !eni.active {
@@ -418,10 +418,10 @@ impl<'a> Walk<'a> {
     }
 
     fn deliver_eni(&mut self, e: EniIdx, p: Packet) -> Result<Disposition, Disposition> {
-        if let EniOwner::NatGateway(n) = &self.s.eni(e).owner {
-            if let Some(Resource::NatGateway(ni)) = self.s.resolve(n) {
-                return self.nat_receive(ni, p);
-            }
+        if let EniOwner::NatGateway(n) = &self.s.eni(e).owner
+            && let Some(Resource::NatGateway(ni)) = self.s.resolve(n)
+        {
+            return self.nat_receive(ni, p);
         }
         self.push_eni(e)?;
         if !self.s.eni(e).active {
@@ -667,7 +667,7 @@ impl<'a> Walk<'a> {
             ));
         }
         self.hops.pop();
-        self.from_eni(e, p)
+        self.leave_eni(e, p)
     }
 
     fn vpc_deliver(&mut self, vi: usize, p: Packet) -> Result<Disposition, Disposition> {
@@ -829,7 +829,7 @@ impl<'a> Walk<'a> {
         Ok(Disposition::ExitsNetwork)
     }
 
-    fn from_internet(&mut self, p: Packet) -> Result<Disposition, Disposition> {
+    fn enter_from_internet(&mut self, p: Packet) -> Result<Disposition, Disposition> {
         self.push(Component::new(INTERNET, "internet"))?;
         if is_non_internet(p.dst) {
             return Ok(self.fail(
@@ -883,12 +883,11 @@ impl<'a> Walk<'a> {
         let nat = &self.s.nat_gateways[ni];
         let c = Component::new(nat.id.clone(), "nat-gateway");
         self.push(c.clone())?;
-        if let Some(si) = nat.subnet {
-            if !self.s.subnet(si).contains(p.src)
-                && !self.check_nacl(si.get(), Direction::Ingress, &p)
-            {
-                return Ok(Disposition::DeniedIn);
-            }
+        if let Some(si) = nat.subnet
+            && !self.s.subnet(si).contains(p.src)
+            && !self.check_nacl(si.get(), Direction::Ingress, &p)
+        {
+            return Ok(Disposition::DeniedIn);
         }
         if !nat.available {
             return Ok(self.fail(Disposition::DeniedIn, ExplanationCode::BadState, c));
@@ -987,10 +986,10 @@ impl<'a> Walk<'a> {
         p: Packet,
     ) -> Result<Disposition, Disposition> {
         let tgw_c = Component::new(tgw, "transit-gateway");
-        if let Some(Resource::TransitGateway(t)) = self.s.resolve(tgw) {
-            if !self.s.transit_gateways[t].available {
-                return Ok(self.fail(Disposition::NullRouted, ExplanationCode::BadState, tgw_c));
-            }
+        if let Some(Resource::TransitGateway(t)) = self.s.resolve(tgw)
+            && !self.s.transit_gateways[t].available
+        {
+            return Ok(self.fail(Disposition::NullRouted, ExplanationCode::BadState, tgw_c));
         }
         let Some(att) = self.s.tgw_attachment(tgw, in_att) else {
             return Ok(self.fail(
@@ -1107,19 +1106,18 @@ impl<'a> Walk<'a> {
     }
 
     /// A packet entering a VPN gateway from the customer side (or the backbone).
-    fn from_vgw(&mut self, gi: usize, p: Packet) -> Result<Disposition, Disposition> {
+    fn enter_from_vgw(&mut self, gi: usize, p: Packet) -> Result<Disposition, Disposition> {
         let g = &self.s.vpn_gateways[gi];
         self.push(Component::new(g.id.clone(), "vpn-gateway"))?;
         for v in &g.vpc_ids {
-            if let Some(vi) = self.s.vpc_idx(v) {
-                if self.s.vpcs[vi.get()]
+            if let Some(vi) = self.s.vpc_idx(v)
+                && self.s.vpcs[vi.get()]
                     .cidrs
                     .iter()
                     .any(|c| c.contains(p.dst))
-                {
-                    self.push(self.vpc_component(vi.get()))?;
-                    return self.vpc_deliver(vi.get(), p);
-                }
+            {
+                self.push(self.vpc_component(vi.get()))?;
+                return self.vpc_deliver(vi.get(), p);
             }
         }
         self.vgw_route(gi, p)
@@ -1127,7 +1125,7 @@ impl<'a> Walk<'a> {
 
     fn start(&mut self, at: Start, p: Packet) -> Result<Disposition, Disposition> {
         match at {
-            Start::Eni(e) => self.from_eni(e, p),
+            Start::Eni(e) => self.leave_eni(e, p),
             Start::Subnet(si) => {
                 if self.s.subnets[si].contains(p.dst) {
                     self.push(Component::new(self.s.subnets[si].id.clone(), "subnet"))?;
@@ -1149,7 +1147,7 @@ impl<'a> Walk<'a> {
                 self.push(self.vpc_component(vi))?;
                 self.vpc_deliver(vi, p)
             }
-            Start::Internet => self.from_internet(p),
+            Start::Internet => self.enter_from_internet(p),
             Start::Services => {
                 self.push(Component::new(AWS_SERVICES, "aws-services"))?;
                 self.push(Component::new(BACKBONE, "aws-backbone"))?;
@@ -1167,17 +1165,17 @@ impl<'a> Walk<'a> {
                 };
                 let mut p = p;
                 // A private destination: use its public address, as the internet would.
-                if let Some(e) = self.s.eni_by_private_ip(vi, p.dst) {
-                    if let Some(public) = self.s.eni(e).public_ip_of(p.dst) {
-                        p.dst = public;
-                    }
+                if let Some(e) = self.s.eni_by_private_ip(vi, p.dst)
+                    && let Some(public) = self.s.eni(e).public_ip_of(p.dst)
+                {
+                    p.dst = public;
                 }
                 let id = g.id.clone();
                 self.igw_in(&id, vi.get(), p)
             }
-            Start::Vgw(gi) => self.from_vgw(gi, p),
+            Start::Vgw(gi) => self.enter_from_vgw(gi, p),
             Start::Nat(ni) => match self.s.nat_gateways[ni].eni {
-                Some(e) => self.from_eni(e, p),
+                Some(e) => self.leave_eni(e, p),
                 None => Ok(self.fail(
                     Disposition::NoRoute,
                     ExplanationCode::BadState,
@@ -1235,7 +1233,7 @@ pub const BACKBONE: &str = "isp_16509";
 pub const AWS_SERVICES: &str = "__aws-services-gateway__";
 
 /// Resolve an endpoint as a source: where the walk starts and the default source address.
-fn resolve_source(s: &Snapshot, e: &Endpoint) -> Result<(Start, Addr), Explanation> {
+fn resolve_source(s: &Snapshot, e: &Endpoint) -> Result<(Start, Addr), Box<Explanation>> {
     match e {
         Endpoint::Ip(ip) => {
             let a = Addr::from_ip(*ip);
@@ -1255,10 +1253,10 @@ fn resolve_source(s: &Snapshot, e: &Endpoint) -> Result<(Start, Addr), Explanati
         Endpoint::Id(id) if id == INTERNET => Ok((Start::Internet, INTERNET_SOURCE)),
         Endpoint::Id(id) => {
             let unknown = || {
-                Explanation::new(
+                Box::new(Explanation::new(
                     ExplanationCode::UnknownResource,
                     Component::new(id.clone(), "unknown"),
-                )
+                ))
             };
             let r = s.resolve(id).ok_or_else(unknown)?;
             let eni_start = |e: EniIdx| s.eni(e).primary_ip().map(|a| (Start::Eni(e), a));
@@ -1275,10 +1273,10 @@ fn resolve_source(s: &Snapshot, e: &Endpoint) -> Result<(Start, Addr), Explanati
                 _ => None,
             };
             res.ok_or_else(|| {
-                Explanation::new(
+                Box::new(Explanation::new(
                     ExplanationCode::UnsupportedComponent,
                     Component::new(id.clone(), r.kind()),
-                )
+                ))
             })
         }
     }
@@ -1289,16 +1287,16 @@ fn resolve_source(s: &Snapshot, e: &Endpoint) -> Result<(Start, Addr), Explanati
 fn resolve_destination(
     s: &Snapshot,
     e: &Endpoint,
-) -> Result<(Option<Addr>, Option<String>), Explanation> {
+) -> Result<(Option<Addr>, Option<String>), Box<Explanation>> {
     match e {
         Endpoint::Ip(ip) => Ok((Some(Addr::from_ip(*ip)), None)),
         Endpoint::Id(id) if id == INTERNET => Ok((Some(INTERNET_SOURCE), None)),
         Endpoint::Id(id) => {
             let r = s.resolve(id).ok_or_else(|| {
-                Explanation::new(
+                Box::new(Explanation::new(
                     ExplanationCode::UnknownResource,
                     Component::new(id.clone(), "unknown"),
-                )
+                ))
             })?;
             Ok(match r {
                 Resource::Instance(_) | Resource::Eni(_) => (
@@ -1329,10 +1327,10 @@ fn resolve_destination(
                 | Resource::VpcEndpoint(_)
                 | Resource::TransitGateway(_) => (None, Some(id.clone())),
                 _ => {
-                    return Err(Explanation::new(
+                    return Err(Box::new(Explanation::new(
                         ExplanationCode::UnsupportedComponent,
                         Component::new(id.clone(), r.kind()),
-                    ));
+                    )));
                 }
             })
         }
@@ -1363,11 +1361,11 @@ pub fn reach(s: &Snapshot, q: &Query) -> Analysis {
     };
     let (start, default_src) = match resolve_source(s, &q.source) {
         Ok(x) => x,
-        Err(e) => return blocked(e),
+        Err(e) => return blocked(*e),
     };
     let (dst, must_pass) = match resolve_destination(s, &q.destination) {
         Ok(x) => x,
-        Err(e) => return blocked(e),
+        Err(e) => return blocked(*e),
     };
     let Some(dst) = q.destination_address.map(Addr::from_ip).or(dst) else {
         return blocked(Explanation::new(
@@ -1411,13 +1409,14 @@ fn trace(s: &Snapshot, start: Start, p: Packet, must_pass: Option<&str>) -> Anal
             ok = true;
         }
     }
-    if fd.is_success() && !reached {
-        if let Some(id) = must_pass {
-            explanations.push(Explanation::new(
-                ExplanationCode::NoRouteToDestination,
-                Component::new(id, "destination"),
-            ));
-        }
+    if fd.is_success()
+        && !reached
+        && let Some(id) = must_pass
+    {
+        explanations.push(Explanation::new(
+            ExplanationCode::NoRouteToDestination,
+            Component::new(id, "destination"),
+        ));
     }
     Analysis {
         network_path_found: reached && ok,
