@@ -1518,6 +1518,7 @@ impl Loader {
                 let v: VpcIdx = ix(*v);
                 for a in s.enis[i].private_ips.clone() {
                     s.eni_by_ip.entry((v, a)).or_insert(ix(i));
+                    s.eni_by_any_ip.entry(a).or_insert(ix(i));
                 }
             }
             if s.enis[i].active {

@@ -463,6 +463,8 @@ pub struct Snapshot {
     pub(crate) by_id: HashMap<String, Resource>,
     /// (VPC, private address) → ENI.
     pub(crate) eni_by_ip: HashMap<(VpcIdx, Addr), EniIdx>,
+    /// Private address → the first ENI holding it (any VPC), for address-only sources.
+    pub(crate) eni_by_any_ip: HashMap<Addr, EniIdx>,
     /// Public address → (ENI, private address).
     pub(crate) public_ip: HashMap<Addr, (EniIdx, Addr)>,
     /// (TGW id, attachment id) → attachment.
@@ -534,6 +536,11 @@ impl Snapshot {
     /// The ENI holding private address `a` in VPC `vpc`.
     pub fn eni_by_private_ip(&self, vpc: VpcIdx, a: Addr) -> Option<EniIdx> {
         self.eni_by_ip.get(&(vpc, a)).copied()
+    }
+
+    /// The first ENI (in load order) holding private address `a` in any VPC.
+    pub fn eni_by_any_private_ip(&self, a: Addr) -> Option<EniIdx> {
+        self.eni_by_any_ip.get(&a).copied()
     }
 
     /// The ENI and private address behind public address `a` (IGW 1:1 NAT).

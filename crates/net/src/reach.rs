@@ -1240,12 +1240,7 @@ fn resolve_source(s: &Snapshot, e: &Endpoint) -> Result<(Start, Addr), Box<Expla
             if let Some((eni, private)) = s.eni_by_public_ip(a) {
                 return Ok((Start::Eni(eni), private));
             }
-            if let Some(eni) = s
-                .eni_by_ip
-                .iter()
-                .find(|((_, x), _)| *x == a)
-                .map(|(_, e)| *e)
-            {
+            if let Some(eni) = s.eni_by_any_private_ip(a) {
                 return Ok((Start::Eni(eni), a));
             }
             Ok((Start::Internet, a))
