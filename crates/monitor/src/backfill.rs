@@ -62,7 +62,7 @@ pub fn backfill(
     let reader = StoreReader::open(data_dir)?;
     let stored_groups: BTreeSet<String> = reader.groups()?.into_iter().map(|g| g.name).collect();
     for (group, filters) in by_group {
-        let mut acc = Accumulator::new(&filters);
+        let mut acc = MetricAccumulator::new(&filters);
         if stored_groups.contains(group) {
             for path in group_files(&reader, group, start, end)? {
                 report.files += 1;
@@ -95,53 +95,155 @@ pub fn backfill(
     Ok(report)
 }
 
-/// One filter's series: dimension values to per-minute aggregates.
-type SeriesByDimensions = HashMap<Vec<(String, String)>, BTreeMap<i64, Minute>>;
-
-/// Per filter: dimension values to minutes; plus the minutes that had any record (for
-/// `defaultValue`).
-struct Accumulator<'f> {
-    filters: Vec<&'f GroupFilter>,
-    data: Vec<SeriesByDimensions>,
-    matched: Vec<u64>,
-    active_minutes: BTreeSet<i64>,
-    records: u64,
-    buf: FieldBuf,
+/// One filter's series: one entry per distinct set of dimension values, found by a key
+/// that is looked up borrowed (built in a reused buffer) and copied only the first time.
+#[derive(Default)]
+struct FilterData {
+    ids: HashMap<Box<str>, usize>,
+    series: Vec<(Vec<(String, String)>, Cells)>,
+    /// The key and id of the last data point: records are stored by ENI, then time, so
+    /// consecutive data points mostly have the same dimension values.
+    last_key: String,
+    last_id: usize,
 }
 
-impl<'f> Accumulator<'f> {
-    fn new(filters: &[&'f GroupFilter]) -> Accumulator<'f> {
-        Accumulator {
+/// One series' minutes, with the minute being added to kept out of the map: consecutive
+/// data points mostly fall in the same minute, and then cost no map lookup.
+#[derive(Default)]
+struct Cells {
+    minutes: BTreeMap<i64, Minute>,
+    hot: Option<(i64, Minute)>,
+}
+
+impl Cells {
+    #[inline]
+    fn add(&mut self, minute: i64, value: f64) {
+        if let Some((m, cell)) = &mut self.hot
+            && *m == minute
+        {
+            cell.add(value);
+            return;
+        }
+        // The hot minute goes back to the map and the new one comes out of it: the map
+        // never holds the hot minute, so nothing is merged.
+        if let Some((m, cell)) = self.hot.take() {
+            self.minutes.insert(m, cell);
+        }
+        let mut cell = self.minutes.remove(&minute).unwrap_or_default();
+        cell.add(value);
+        self.hot = Some((minute, cell));
+    }
+
+    fn into_minutes(mut self) -> BTreeMap<i64, Minute> {
+        if let Some((m, cell)) = self.hot.take() {
+            self.minutes.insert(m, cell);
+        }
+        self.minutes
+    }
+}
+
+/// The per-minute aggregation behind metric backfill and the live update after ingest:
+/// records (timestamp, text) in, each filter's data points aggregated per minute and per
+/// dimension values. Public for `examples/bench_metrics.rs`, which measures this path.
+pub struct MetricAccumulator<'f> {
+    filters: Vec<&'f GroupFilter>,
+    data: Vec<FilterData>,
+    matched: Vec<u64>,
+    active_minutes: BTreeSet<i64>,
+    last_minute: Option<i64>,
+    records: u64,
+    buf: FieldBuf,
+    key: String,
+}
+
+impl<'f> MetricAccumulator<'f> {
+    pub fn new(filters: &[&'f GroupFilter]) -> MetricAccumulator<'f> {
+        MetricAccumulator {
             filters: filters.to_vec(),
-            data: vec![HashMap::new(); filters.len()],
+            data: (0..filters.len()).map(|_| FilterData::default()).collect(),
             matched: vec![0; filters.len()],
             active_minutes: BTreeSet::new(),
+            last_minute: None,
             records: 0,
             buf: FieldBuf::new(),
+            key: String::new(),
         }
     }
 
-    fn record(&mut self, ts_ms: i64, text: &str) {
+    /// Records read so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Data points filter `i` produced so far.
+    pub fn matched(&self, i: usize) -> u64 {
+        self.matched.get(i).copied().unwrap_or(0)
+    }
+
+    /// Runs every filter on one record (epoch ms, text as CloudWatch sees it).
+    pub fn record(&mut self, ts_ms: i64, text: &str) {
         let minute = minute_of(ts_ms);
         self.records += 1;
-        self.active_minutes.insert(minute);
+        if self.last_minute != Some(minute) {
+            self.last_minute = Some(minute);
+            self.active_minutes.insert(minute);
+        }
         let event = self.buf.split(text);
-        for (i, f) in self.filters.iter().enumerate() {
-            if let Some((value, dims)) = f.filter.evaluate(event) {
-                self.matched[i] += 1;
-                self.data[i]
-                    .entry(dims)
-                    .or_default()
-                    .entry(minute)
-                    .or_default()
-                    .add(value);
+        let key = &mut self.key;
+        for ((f, data), matched) in self
+            .filters
+            .iter()
+            .zip(&mut self.data)
+            .zip(&mut self.matched)
+        {
+            let added = f.filter.evaluate_with(event, |value, dims| {
+                let id = if dims.is_empty() && !data.series.is_empty() {
+                    // No dimensions: always the one series.
+                    0
+                } else {
+                    key.clear();
+                    for (name, v) in dims {
+                        key.push_str(name);
+                        key.push('\0');
+                        key.push_str(v);
+                        key.push('\0');
+                    }
+                    if !data.series.is_empty() && *key == data.last_key {
+                        data.last_id
+                    } else {
+                        let id = match data.ids.get(key.as_str()) {
+                            Some(&id) => id,
+                            None => {
+                                let id = data.series.len();
+                                data.ids.insert(key.as_str().into(), id);
+                                let owned = dims
+                                    .iter()
+                                    .map(|(n, v)| ((*n).to_owned(), v.clone().into_owned()))
+                                    .collect();
+                                data.series.push((owned, Cells::default()));
+                                id
+                            }
+                        };
+                        data.last_key.clone_from(key);
+                        data.last_id = id;
+                        id
+                    }
+                };
+                data.series[id].1.add(minute, value);
+            });
+            if added.is_some() {
+                *matched += 1;
             }
         }
     }
 
     fn series(&mut self, i: usize, f: &GroupFilter) -> FilterSeries {
         let t = &f.filter.transformation;
-        let mut data = std::mem::take(&mut self.data[i]);
+        let mut data: HashMap<Vec<(String, String)>, BTreeMap<i64, Minute>> =
+            std::mem::take(&mut self.data[i].series)
+                .into_iter()
+                .map(|(dims, cells)| (dims, cells.into_minutes()))
+                .collect();
         // CloudWatch: a minute with events but no match reports the default value.
         // Dimensions and a default value are exclusive, so the series is the empty set's.
         if let Some(default) = t.default_value {

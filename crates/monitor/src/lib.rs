@@ -66,7 +66,7 @@ pub mod replay;
 pub mod rules;
 pub mod series;
 
-pub use backfill::{BackfillOptions, BackfillReport, FilterReport, backfill};
+pub use backfill::{BackfillOptions, BackfillReport, FilterReport, MetricAccumulator, backfill};
 pub use check::{CheckReport, GroupFilter, Problem, check};
 pub use contributors::{ContributorRun, RuleReport, contributor_reports};
 pub use definitions::{Definitions, MergeSummary};

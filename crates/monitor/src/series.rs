@@ -44,10 +44,24 @@ impl Minute {
         if self.count == 0 {
             self.min = v;
             self.max = v;
-        } else {
-            self.min = self.min.min(v);
-            self.max = self.max.max(v);
+            self.sum = v;
+            self.count = 1;
+            return;
         }
+        // While every value is the same the sample stays empty (it is `min` repeated): a
+        // count filter (`metricValue` 1) never stores one. The first different value
+        // writes the repeated one out; the result is the sample the values would have
+        // made one by one.
+        if self.sample.is_empty() && self.min == self.max {
+            if v == self.min {
+                self.sum += v;
+                self.count += 1;
+                return;
+            }
+            self.sample = vec![self.min; (self.count as usize).min(MAX_SAMPLES)];
+        }
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
         self.sum += v;
         self.count += 1;
         if self.sample.len() < MAX_SAMPLES {
@@ -423,6 +437,46 @@ mod tests {
         ones.compact();
         assert!(ones.sample.is_empty());
         assert_eq!(ones.samples(), vec![1.0; 10]);
+    }
+
+    /// The sample kept one value at a time, as `add` did before it skipped constant runs.
+    fn eager(values: &[f64]) -> Vec<f64> {
+        let mut sample = Vec::new();
+        for (i, &v) in values.iter().enumerate() {
+            let count = i as u64 + 1;
+            if sample.len() < MAX_SAMPLES {
+                sample.push(v);
+            } else {
+                let j = (splitmix(count) % count) as usize;
+                if let Some(slot) = sample.get_mut(j) {
+                    *slot = v;
+                }
+            }
+        }
+        sample
+    }
+
+    #[test]
+    fn constant_runs_are_not_stored_but_give_the_same_sample() {
+        for (run, tail) in [
+            (0, 3),
+            (1, 1),
+            (5, 2),
+            (999, 1),
+            (1000, 1),
+            (4000, 500),
+            (3, 0),
+        ] {
+            let mut values = vec![7.0; run];
+            values.extend((0..tail).map(|i| f64::from(i % 4)));
+            let mut m = Minute::default();
+            for &v in &values {
+                m.add(v);
+            }
+            assert_eq!(m.count, values.len() as u64);
+            assert_eq!(m.sum, values.iter().sum::<f64>());
+            assert_eq!(m.samples(), eager(&values), "run {run}, tail {tail}");
+        }
     }
 
     #[test]
