@@ -1,0 +1,924 @@
+//! The explainer: records in, [`Report`] out. [`Explainer::add`] checks and compacts each
+//! record (no allocation per record beyond the record vector); [`Explainer::finish`] indexes
+//! the ACCEPTed tuples (reply evidence), then judges every record through two caches keyed by
+//! (interface, direction, protocol, local address, peer address, destination port): one
+//! allocation-free evaluation of the snapshot's NACL, security groups and route per class,
+//! however many records share it. Reasons are put into words once per reported group.
+
+use std::collections::BTreeMap;
+
+use flowwatch_net::model::EniOwner;
+use flowwatch_net::packet::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, protocol_name};
+use flowwatch_net::reach::trace_packet_from_eni;
+use flowwatch_net::{
+    Addr, Direction, Disposition, EniIdx, NaclIdx, Packet, Resource, Snapshot, route,
+};
+
+use crate::fxhash::FxMap;
+use crate::record::{Action, FlowRecord, LogStatus, SkipReason};
+use crate::report::{
+    Counts, FlowGroup, Interface, Reason, ReasonCount, Report, RuleUsage, Skipped,
+};
+use crate::text::{nacl_rule_text, nearest_rules, sg_rule_text};
+
+/// Knobs where the spec leaves a choice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExplainOptions {
+    /// How far apart (seconds of `start`) a REJECT and the ACCEPT of its reversed tuple may be
+    /// for the REJECT to count as a reply: one 600 s aggregation interval by default.
+    pub reply_window_secs: i64,
+    /// How many nearest non-matching security-group rules to name.
+    pub nearest_rules: usize,
+}
+
+impl Default for ExplainOptions {
+    fn default() -> Self {
+        ExplainOptions {
+            reply_window_secs: 600,
+            nearest_rules: 3,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum EniRef {
+    Known(EniIdx),
+    /// Index into the unknown-interface names.
+    Unknown(u32),
+}
+
+/// A checked record: addresses are the packet's (`pkt-*` when present).
+#[derive(Clone, Copy, Debug)]
+struct Rec {
+    eni: EniRef,
+    dir: Option<Direction>,
+    accept: bool,
+    proto: u8,
+    src: Addr,
+    dst: Addr,
+    sport: u16,
+    dport: u16,
+    packets: u64,
+    bytes: u64,
+    start: Option<i64>,
+}
+
+impl Rec {
+    fn ends(&self, d: Direction) -> (Addr, Addr) {
+        match d {
+            Direction::Ingress => (self.dst, self.src),
+            Direction::Egress => (self.src, self.dst),
+        }
+    }
+}
+
+/// An exact tuple on one interface and direction (the reply-evidence index).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct TupleKey {
+    eni: u32,
+    dir: Direction,
+    proto: u8,
+    src: Addr,
+    dst: Addr,
+    sport: u16,
+    dport: u16,
+}
+
+/// What decides a record: the rules never test the source port.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct ClassKey {
+    eni: EniIdx,
+    dir: Direction,
+    proto: u8,
+    local: Addr,
+    peer: Addr,
+    dport: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Decision {
+    Nacl {
+        nacl: NaclIdx,
+        dir: Direction,
+        rule_number: u16,
+        entry: Option<u32>,
+    },
+    SgNoMatch,
+    NoRoute,
+    Blackhole,
+    NoRouteBeyond,
+    State,
+    Unexplained,
+    UnknownInterface,
+}
+
+#[derive(Clone, Copy)]
+struct RejectClass {
+    peer_eni: Option<EniIdx>,
+    as_new: Decision,
+    as_reply: Decision,
+}
+
+#[derive(Clone, Copy)]
+struct AcceptClass {
+    peer_eni: Option<EniIdx>,
+    nacl_deny: Option<Decision>,
+    sg_applies: bool,
+    sg_ok: bool,
+    /// Range of matching rule ids in `Engine::rule_ids`.
+    rules: (u32, u32),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct GroupKey {
+    eni: EniRef,
+    dir: Option<Direction>,
+    peer: Addr,
+    proto: u8,
+    port: u16,
+    reply: bool,
+    decision: Decision,
+}
+
+#[derive(Clone, Copy)]
+struct GroupAcc {
+    records: u64,
+    packets: u64,
+    bytes: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+    /// The packet as judged (first record of the group).
+    sample: Packet,
+    peer_eni: Option<EniIdx>,
+}
+
+fn opposite(d: Direction) -> Direction {
+    match d {
+        Direction::Ingress => Direction::Egress,
+        Direction::Egress => Direction::Ingress,
+    }
+}
+
+fn has_ports(proto: u8) -> bool {
+    proto == PROTO_TCP || proto == PROTO_UDP
+}
+
+/// The packet a class is judged on. Flow logs carry no ICMP type: a new flow is taken as an
+/// echo request, a reply as an echo reply.
+fn packet(proto: u8, src: Addr, dst: Addr, sport: u16, dport: u16, reply: bool) -> Packet {
+    let mut p = Packet::new(proto, src, dst);
+    if has_ports(proto) {
+        p.src_port = sport;
+        p.dst_port = dport;
+    } else if proto == PROTO_ICMP || proto == PROTO_ICMPV6 {
+        let (req, rep) = if proto == PROTO_ICMP {
+            (8, 0)
+        } else {
+            (128, 129)
+        };
+        p.icmp_type = Some(if reply { rep } else { req });
+        p.icmp_code = Some(0);
+    }
+    p
+}
+
+/// Collects records; [`Explainer::finish`] explains them.
+pub struct Explainer<'s> {
+    snap: &'s Snapshot,
+    opts: ExplainOptions,
+    ids: FxMap<String, EniRef>,
+    unknown: Vec<String>,
+    recs: Vec<Rec>,
+    skipped: BTreeMap<SkipReason, u64>,
+    counts: Counts,
+}
+
+impl<'s> Explainer<'s> {
+    pub fn new(snap: &'s Snapshot, opts: ExplainOptions) -> Explainer<'s> {
+        Explainer {
+            snap,
+            opts,
+            ids: FxMap::default(),
+            unknown: Vec::new(),
+            recs: Vec::new(),
+            skipped: BTreeMap::new(),
+            counts: Counts::default(),
+        }
+    }
+
+    /// Take one record (any action); records that cannot be used are counted by reason.
+    pub fn add(&mut self, r: &FlowRecord) {
+        self.counts.records += 1;
+        match self.check(r) {
+            Ok(rec) => {
+                if rec.accept {
+                    self.counts.accepted += 1;
+                } else {
+                    self.counts.rejected += 1;
+                }
+                if matches!(rec.eni, EniRef::Unknown(_)) {
+                    self.counts.unknown_interface += 1;
+                }
+                self.recs.push(rec);
+            }
+            Err(why) => {
+                self.counts.skipped += 1;
+                *self.skipped.entry(why).or_insert(0) += 1;
+            }
+        }
+    }
+
+    fn eni_ref(&mut self, id: &str) -> EniRef {
+        if let Some(r) = self.ids.get(id) {
+            return *r;
+        }
+        let r = match self.snap.resolve(id) {
+            Some(Resource::Eni(i)) => EniRef::Known(EniIdx(u32::try_from(i).unwrap_or(u32::MAX))),
+            _ => {
+                self.unknown.push(id.to_string());
+                EniRef::Unknown(u32::try_from(self.unknown.len() - 1).unwrap_or(u32::MAX))
+            }
+        };
+        self.ids.insert(id.to_string(), r);
+        r
+    }
+
+    fn check(&mut self, r: &FlowRecord) -> Result<Rec, SkipReason> {
+        if matches!(r.log_status, Some(LogStatus::NoData | LogStatus::SkipData)) {
+            return Err(SkipReason::NoData);
+        }
+        let action = r.action.ok_or(SkipReason::MissingAction)?;
+        if r.interface_id.is_empty() || r.interface_id == "-" {
+            return Err(SkipReason::MissingInterfaceId);
+        }
+        let (Some(sa), Some(da)) = (r.srcaddr, r.dstaddr) else {
+            return Err(SkipReason::MissingAddress);
+        };
+        let proto = r.protocol.ok_or(SkipReason::MissingProtocol)?;
+        let (sport, dport) = if has_ports(proto) {
+            match (r.srcport, r.dstport) {
+                (Some(s), Some(d)) => (s, d),
+                _ => return Err(SkipReason::MissingPort),
+            }
+        } else {
+            (0, 0)
+        };
+        let (sa, da) = (Addr::from_ip(sa), Addr::from_ip(da));
+        let src = r.pkt_srcaddr.map_or(sa, Addr::from_ip);
+        let dst = r.pkt_dstaddr.map_or(da, Addr::from_ip);
+        if src.v6 != dst.v6 {
+            return Err(SkipReason::MixedAddressFamilies);
+        }
+        let eni = self.eni_ref(&r.interface_id);
+        let dir = match (r.flow_direction, eni) {
+            (Some(d), _) => Some(d),
+            (None, EniRef::Known(e)) => {
+                let e = self.snap.eni(e);
+                if e.owns(da) || e.owns(dst) {
+                    Some(Direction::Ingress)
+                } else if e.owns(sa) || e.owns(src) {
+                    Some(Direction::Egress)
+                } else {
+                    return Err(SkipReason::DirectionUnknown);
+                }
+            }
+            (None, EniRef::Unknown(_)) => None,
+        };
+        Ok(Rec {
+            eni,
+            dir,
+            accept: action == Action::Accept,
+            proto,
+            src,
+            dst,
+            sport,
+            dport,
+            packets: r.packets.unwrap_or(0),
+            bytes: r.bytes.unwrap_or(0),
+            start: r.start,
+        })
+    }
+
+    /// Explain everything added.
+    pub fn finish(mut self) -> Report {
+        let recs = std::mem::take(&mut self.recs);
+        let mut eng = Engine::new(self.snap, &self.opts);
+        eng.index(&recs);
+        for r in &recs {
+            if r.accept {
+                eng.accept(r);
+            } else {
+                eng.reject(r);
+            }
+        }
+        let mut report = eng.report(&self.unknown);
+        report.counts = Counts {
+            decisions_evaluated: eng.decisions,
+            ..self.counts
+        };
+        report.skipped = self
+            .skipped
+            .iter()
+            .map(|(&reason, &records)| Skipped {
+                reason,
+                description: reason.describe(),
+                records,
+            })
+            .collect();
+        report
+    }
+}
+
+/// Explain a slice of records in one call.
+pub fn explain_records(snap: &Snapshot, records: &[FlowRecord], opts: ExplainOptions) -> Report {
+    let mut x = Explainer::new(snap, opts);
+    for r in records {
+        x.add(r);
+    }
+    x.finish()
+}
+
+struct Engine<'a> {
+    s: &'a Snapshot,
+    opts: &'a ExplainOptions,
+    /// ACCEPTed tuples → sorted `start`s (`i64::MIN` for records without one: any time).
+    accepted: FxMap<TupleKey, Vec<i64>>,
+    rejects: FxMap<ClassKey, RejectClass>,
+    accepts: FxMap<ClassKey, AcceptClass>,
+    rule_ids: Vec<u32>,
+    /// Per security group: the global id of its first ingress and first egress rule.
+    rule_base: Vec<(u32, u32)>,
+    /// Per global rule id: (records, packets).
+    rule_use: Vec<(u64, u64)>,
+    observed: Vec<bool>,
+    groups: FxMap<GroupKey, GroupAcc>,
+    drift: FxMap<GroupKey, GroupAcc>,
+    decisions: u64,
+}
+
+impl<'a> Engine<'a> {
+    fn new(s: &'a Snapshot, opts: &'a ExplainOptions) -> Self {
+        let mut rule_base = Vec::with_capacity(s.security_groups.len());
+        let mut n = 0u32;
+        for g in &s.security_groups {
+            let i = n;
+            let e = i.saturating_add(u32::try_from(g.ingress.len()).unwrap_or(u32::MAX));
+            n = e.saturating_add(u32::try_from(g.egress.len()).unwrap_or(u32::MAX));
+            rule_base.push((i, e));
+        }
+        Engine {
+            s,
+            opts,
+            accepted: FxMap::default(),
+            rejects: FxMap::default(),
+            accepts: FxMap::default(),
+            rule_ids: Vec::new(),
+            rule_base,
+            rule_use: vec![(0, 0); n as usize],
+            observed: vec![false; s.enis.len()],
+            groups: FxMap::default(),
+            drift: FxMap::default(),
+            decisions: 0,
+        }
+    }
+
+    fn index(&mut self, recs: &[Rec]) {
+        for r in recs {
+            let (EniRef::Known(e), Some(dir)) = (r.eni, r.dir) else {
+                continue;
+            };
+            if let Some(o) = self.observed.get_mut(e.get()) {
+                *o = true;
+            }
+            if !r.accept {
+                continue;
+            }
+            let key = TupleKey {
+                eni: e.0,
+                dir,
+                proto: r.proto,
+                src: r.src,
+                dst: r.dst,
+                sport: r.sport,
+                dport: r.dport,
+            };
+            self.accepted
+                .entry(key)
+                .or_default()
+                .push(r.start.unwrap_or(i64::MIN));
+        }
+        for v in self.accepted.values_mut() {
+            v.sort_unstable();
+        }
+    }
+
+    /// Was `key` ACCEPTed within the reply window of `t`?
+    fn seen(&self, key: &TupleKey, t: Option<i64>) -> bool {
+        if self.accepted.is_empty() {
+            return false;
+        }
+        let Some(v) = self.accepted.get(key) else {
+            return false;
+        };
+        let Some(t) = t else { return true };
+        if v.first() == Some(&i64::MIN) {
+            return true;
+        }
+        let w = self.opts.reply_window_secs;
+        let i = v.partition_point(|&x| x < t.saturating_sub(w));
+        v.get(i).is_some_and(|&x| x <= t.saturating_add(w))
+    }
+
+    /// Is `r` (on `e`, direction `d`) the reply of an ACCEPTed request: the reversed tuple
+    /// ACCEPTed here in the other direction, or on the peer's interface in this direction?
+    fn is_reply(&self, r: &Rec, e: EniIdx, d: Direction, peer_eni: Option<EniIdx>) -> bool {
+        let rev = TupleKey {
+            eni: e.0,
+            dir: opposite(d),
+            proto: r.proto,
+            src: r.dst,
+            dst: r.src,
+            sport: r.dport,
+            dport: r.sport,
+        };
+        self.seen(&rev, r.start)
+            || peer_eni.is_some_and(|p| {
+                self.seen(
+                    &TupleKey {
+                        eni: p.0,
+                        dir: d,
+                        ..rev
+                    },
+                    r.start,
+                )
+            })
+    }
+
+    fn peer_eni(&self, e: EniIdx, peer: Addr) -> Option<EniIdx> {
+        let vpc = self.s.eni(e).subnet.and_then(|s| self.s.subnet(s).vpc);
+        vpc.and_then(|v| self.s.eni_by_private_ip(v, peer))
+            .or_else(|| self.s.eni_by_any_private_ip(peer))
+            .filter(|&p| p != e)
+    }
+
+    fn nacl_of(&self, k: &ClassKey) -> Option<NaclIdx> {
+        let sub = self.s.subnet(self.s.eni(k.eni).subnet?);
+        if sub.contains(k.peer) {
+            return None; // NACLs do not apply inside a subnet
+        }
+        sub.nacl
+    }
+
+    fn nacl_deny(&self, n: Option<NaclIdx>, dir: Direction, p: &Packet) -> Option<Decision> {
+        let n = n?;
+        let d = self.s.eval_nacl(n, dir, p);
+        (!d.allow).then(|| Decision::Nacl {
+            nacl: n,
+            dir,
+            rule_number: d.rule_number,
+            entry: d.entry.and_then(|i| u32::try_from(i).ok()),
+        })
+    }
+
+    fn sg_applies(&self, e: EniIdx) -> bool {
+        !matches!(self.s.eni(e).owner, EniOwner::NatGateway(_))
+    }
+
+    /// Spec §7, per direction; `reply`: the request was ACCEPTed.
+    fn decide(&self, k: &ClassKey, p: &Packet, reply: bool) -> Decision {
+        let nacl = self.nacl_of(k);
+        let sg_denies =
+            || self.sg_applies(k.eni) && !self.s.eval_security_groups(k.eni, k.dir, p).allowed();
+        match k.dir {
+            Direction::Ingress => {
+                if let Some(d) = self.nacl_deny(nacl, Direction::Ingress, p) {
+                    return d;
+                }
+                if reply {
+                    return Decision::State;
+                }
+                if sg_denies() {
+                    return Decision::SgNoMatch;
+                }
+                Decision::Unexplained
+            }
+            Direction::Egress => {
+                if !reply && sg_denies() {
+                    return Decision::SgNoMatch;
+                }
+                if let Some(d) = self.nacl_deny(nacl, Direction::Egress, p) {
+                    return d;
+                }
+                if reply {
+                    return Decision::State;
+                }
+                self.route_decision(k, p).unwrap_or(Decision::Unexplained)
+            }
+        }
+    }
+
+    fn route_decision(&self, k: &ClassKey, p: &Packet) -> Option<Decision> {
+        let sub = self.s.subnet(self.s.eni(k.eni).subnet?);
+        if sub.contains(k.peer) {
+            return None;
+        }
+        let Some(rt) = sub.route_table else {
+            return Some(Decision::NoRoute);
+        };
+        match route::lookup(self.s.route_table(rt), p.dst) {
+            None => Some(Decision::NoRoute),
+            Some(r) if r.blackhole => Some(Decision::Blackhole),
+            Some(_) => {
+                let (d, _, _) = trace_packet_from_eni(self.s, k.eni, *p);
+                matches!(d, Disposition::NoRoute | Disposition::NullRouted)
+                    .then_some(Decision::NoRouteBeyond)
+            }
+        }
+    }
+
+    fn class_key(r: &Rec, e: EniIdx, d: Direction) -> ClassKey {
+        let (local, peer) = r.ends(d);
+        ClassKey {
+            eni: e,
+            dir: d,
+            proto: r.proto,
+            local,
+            peer,
+            dport: r.dport,
+        }
+    }
+
+    fn reject(&mut self, r: &Rec) {
+        let (EniRef::Known(e), Some(d)) = (r.eni, r.dir) else {
+            let (_, peer) = r.ends(r.dir.unwrap_or(Direction::Ingress));
+            let key = GroupKey {
+                eni: r.eni,
+                dir: r.dir,
+                peer,
+                proto: r.proto,
+                port: r.dport,
+                reply: false,
+                decision: Decision::UnknownInterface,
+            };
+            let p = packet(r.proto, r.src, r.dst, r.sport, r.dport, false);
+            add_to(&mut self.groups, key, r, p, None);
+            return;
+        };
+        let k = Self::class_key(r, e, d);
+        let class = match self.rejects.get(&k) {
+            Some(c) => *c,
+            None => {
+                self.decisions += 1;
+                let c = RejectClass {
+                    peer_eni: self.peer_eni(e, k.peer),
+                    as_new: self.decide(
+                        &k,
+                        &packet(r.proto, r.src, r.dst, r.sport, r.dport, false),
+                        false,
+                    ),
+                    as_reply: self.decide(
+                        &k,
+                        &packet(r.proto, r.src, r.dst, r.sport, r.dport, true),
+                        true,
+                    ),
+                };
+                self.rejects.insert(k, c);
+                c
+            }
+        };
+        let reply = self.is_reply(r, e, d, class.peer_eni);
+        let key = GroupKey {
+            eni: r.eni,
+            dir: Some(d),
+            peer: k.peer,
+            proto: r.proto,
+            port: if reply { r.sport } else { r.dport },
+            reply,
+            decision: if reply { class.as_reply } else { class.as_new },
+        };
+        let p = packet(r.proto, r.src, r.dst, r.sport, r.dport, reply);
+        add_to(&mut self.groups, key, r, p, class.peer_eni);
+    }
+
+    fn accept_class(&mut self, k: ClassKey, p: &Packet) -> AcceptClass {
+        if let Some(c) = self.accepts.get(&k) {
+            return *c;
+        }
+        self.decisions += 1;
+        let start = u32::try_from(self.rule_ids.len()).unwrap_or(u32::MAX);
+        let sg_applies = self.sg_applies(k.eni);
+        if sg_applies {
+            for &g in &self.s.eni(k.eni).groups {
+                let sg = self.s.security_group(g);
+                let (rules, base) = match k.dir {
+                    Direction::Ingress => (&sg.ingress, self.rule_base[g.get()].0),
+                    Direction::Egress => (&sg.egress, self.rule_base[g.get()].1),
+                };
+                for (i, rule) in rules.iter().enumerate() {
+                    if self.s.sg_rule_matches(rule, k.dir, p) {
+                        let i = u32::try_from(i).unwrap_or(u32::MAX);
+                        self.rule_ids.push(base.saturating_add(i));
+                    }
+                }
+            }
+        }
+        let end = u32::try_from(self.rule_ids.len()).unwrap_or(u32::MAX);
+        let c = AcceptClass {
+            peer_eni: self.peer_eni(k.eni, k.peer),
+            nacl_deny: self.nacl_deny(self.nacl_of(&k), k.dir, p),
+            sg_applies,
+            sg_ok: end > start,
+            rules: (start, end - start),
+        };
+        self.accepts.insert(k, c);
+        c
+    }
+
+    fn accept(&mut self, r: &Rec) {
+        let (EniRef::Known(e), Some(d)) = (r.eni, r.dir) else {
+            return;
+        };
+        let k = Self::class_key(r, e, d);
+        let p = packet(r.proto, r.src, r.dst, r.sport, r.dport, false);
+        let c = self.accept_class(k, &p);
+        let rev_seen = self.is_reply(r, e, d, c.peer_eni);
+        // The reversed tuple as a request in the other direction: does the SG admit it?
+        let mut rev_ok = || {
+            let rk = ClassKey {
+                dir: opposite(d),
+                dport: r.sport,
+                ..k
+            };
+            let rp = packet(r.proto, r.dst, r.src, r.dport, r.sport, false);
+            self.accept_class(rk, &rp).sg_ok
+        };
+        let drift = if let Some(n) = c.nacl_deny {
+            Some(n)
+        } else if c.sg_applies && !c.sg_ok && !(rev_seen && rev_ok()) {
+            Some(Decision::SgNoMatch)
+        } else {
+            None
+        };
+        if let Some(decision) = drift {
+            let key = GroupKey {
+                eni: r.eni,
+                dir: Some(d),
+                peer: k.peer,
+                proto: r.proto,
+                port: if rev_seen { r.sport } else { r.dport },
+                reply: rev_seen,
+                decision,
+            };
+            add_to(&mut self.drift, key, r, p, c.peer_eni);
+            return;
+        }
+        if c.sg_ok {
+            // A reply also matches rules; the server side answering (lower source port, the
+            // request seen and admitted the other way) is not counted as use.
+            let reply = has_ports(r.proto) && r.sport < r.dport && rev_seen && rev_ok();
+            if !reply {
+                let (s, n) = c.rules;
+                for &id in &self.rule_ids[s as usize..(s + n) as usize] {
+                    if let Some(u) = self.rule_use.get_mut(id as usize) {
+                        u.0 += 1;
+                        u.1 += r.packets;
+                    }
+                }
+            }
+        }
+    }
+
+    fn interface(&self, e: EniRef, unknown: &[String]) -> Interface {
+        let e = match e {
+            EniRef::Known(e) => self.s.eni(e),
+            EniRef::Unknown(i) => {
+                return Interface {
+                    interface_id: unknown.get(i as usize).cloned().unwrap_or_default(),
+                    ..Interface::default()
+                };
+            }
+        };
+        let (instance_id, attached_to) = match &e.owner {
+            EniOwner::Instance(i) => (Some(i.clone()), None),
+            EniOwner::NatGateway(n) => (None, Some(n.clone())),
+            EniOwner::VpcEndpoint(v) => (None, Some(v.clone())),
+            EniOwner::Other => (None, None),
+        };
+        Interface {
+            interface_id: e.id.clone(),
+            in_snapshot: true,
+            instance_id,
+            attached_to,
+            subnet_id: (!e.subnet_id.is_empty()).then(|| e.subnet_id.clone()),
+            vpc_id: (!e.vpc_id.is_empty()).then(|| e.vpc_id.clone()),
+            security_groups: e.group_ids.clone(),
+        }
+    }
+
+    fn reason(&self, k: &GroupKey, acc: &GroupAcc) -> Reason {
+        let eni = match k.eni {
+            EniRef::Known(e) => e,
+            EniRef::Unknown(_) => return Reason::UnknownInterface,
+        };
+        let dir = k.dir.unwrap_or(Direction::Ingress);
+        let e = self.s.eni(eni);
+        let p = &acc.sample;
+        let route_table = || {
+            e.subnet
+                .and_then(|s| self.s.subnet(s).route_table)
+                .map(|rt| self.s.route_table(rt))
+        };
+        match k.decision {
+            Decision::Nacl {
+                nacl,
+                dir,
+                rule_number,
+                entry,
+            } => {
+                let n = self.s.nacl(nacl);
+                let entries = match dir {
+                    Direction::Ingress => &n.ingress,
+                    Direction::Egress => &n.egress,
+                };
+                let entry = entry.and_then(|i| entries.get(i as usize));
+                Reason::NetworkAcl {
+                    acl_id: n.id.clone(),
+                    subnet_id: e.subnet_id.clone(),
+                    direction: dir,
+                    rule_number,
+                    rule: nacl_rule_text(entry, p.src.v6),
+                }
+            }
+            Decision::SgNoMatch => Reason::SecurityGroup {
+                direction: dir,
+                groups: e.group_ids.clone(),
+                nearest: nearest_rules(self.s, eni, dir, p, self.opts.nearest_rules),
+            },
+            Decision::NoRoute => Reason::NoRoute {
+                route_table_id: route_table().map(|rt| rt.id.clone()),
+                destination: p.dst.to_string(),
+                blackhole_route: None,
+                detail: None,
+            },
+            Decision::Blackhole => {
+                let rt = route_table();
+                let r = rt.and_then(|rt| route::lookup(rt, p.dst));
+                Reason::NoRoute {
+                    route_table_id: rt.map(|rt| rt.id.clone()),
+                    destination: p.dst.to_string(),
+                    blackhole_route: r.map(|r| format!("{} -> {}", r.destination, r.target.id())),
+                    detail: None,
+                }
+            }
+            Decision::NoRouteBeyond => {
+                let (_, _, expl) = trace_packet_from_eni(self.s, eni, *p);
+                let detail = expl.first().map(|x| {
+                    let code = serde_json::to_value(x.explanation_code)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    format!("{code} at {}", x.component.id)
+                });
+                Reason::NoRoute {
+                    route_table_id: route_table().map(|rt| rt.id.clone()),
+                    destination: p.dst.to_string(),
+                    blackhole_route: None,
+                    detail,
+                }
+            }
+            Decision::State => Reason::ConnectionState,
+            Decision::Unexplained => Reason::Unexplained,
+            Decision::UnknownInterface => Reason::UnknownInterface,
+        }
+    }
+
+    fn groups_out(&self, map: &FxMap<GroupKey, GroupAcc>, unknown: &[String]) -> Vec<FlowGroup> {
+        let mut out: Vec<FlowGroup> = map
+            .iter()
+            .map(|(k, acc)| {
+                let reason = self.reason(k, acc);
+                FlowGroup {
+                    interface: self.interface(k.eni, unknown),
+                    direction: k.dir,
+                    peer_address: k.peer.to_string(),
+                    peer: acc
+                        .peer_eni
+                        .map(|p| self.interface(EniRef::Known(p), unknown)),
+                    protocol: protocol_name(k.proto),
+                    port: k.port,
+                    reply: k.reply,
+                    records: acc.records,
+                    packets: acc.packets,
+                    bytes: acc.bytes,
+                    first_start: acc.first,
+                    last_start: acc.last,
+                    explanation: reason.summary(),
+                    reason,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.records
+                .cmp(&a.records)
+                .then_with(|| a.interface.interface_id.cmp(&b.interface.interface_id))
+                .then_with(|| a.peer_address.cmp(&b.peer_address))
+                .then_with(|| a.port.cmp(&b.port))
+                .then_with(|| a.explanation.cmp(&b.explanation))
+        });
+        out
+    }
+
+    fn report(&self, unknown: &[String]) -> Report {
+        let rejects = self.groups_out(&self.groups, unknown);
+        let drift = self.groups_out(&self.drift, unknown);
+        let mut kinds: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
+        for g in &rejects {
+            let k = kinds.entry(g.reason.kind()).or_insert((0, 0));
+            k.0 += 1;
+            k.1 += g.records;
+        }
+        let mut reasons: Vec<ReasonCount> = kinds
+            .into_iter()
+            .map(|(kind, (groups, records))| ReasonCount {
+                kind,
+                groups,
+                records,
+            })
+            .collect();
+        reasons.sort_by(|a, b| b.records.cmp(&a.records).then(a.kind.cmp(b.kind)));
+        // Security groups on observed interfaces, with how many such interfaces.
+        let mut on = vec![0u32; self.s.security_groups.len()];
+        for (i, seen) in self.observed.iter().enumerate() {
+            if *seen {
+                for g in &self.s.enis[i].groups {
+                    if let Some(n) = on.get_mut(g.get()) {
+                        *n += 1;
+                    }
+                }
+            }
+        }
+        let mut rule_usage = Vec::new();
+        for (gi, sg) in self.s.security_groups.iter().enumerate() {
+            if on[gi] == 0 {
+                continue;
+            }
+            let (ib, eb) = self.rule_base[gi];
+            for (dir, rules, base) in [
+                (Direction::Ingress, &sg.ingress, ib),
+                (Direction::Egress, &sg.egress, eb),
+            ] {
+                for (i, rule) in rules.iter().enumerate() {
+                    let id = base as usize + i;
+                    let (records, packets) = self.rule_use.get(id).copied().unwrap_or((0, 0));
+                    rule_usage.push(RuleUsage {
+                        group_id: sg.id.clone(),
+                        group_name: sg.name.clone(),
+                        direction: dir,
+                        rule_index: i,
+                        rule: sg_rule_text(rule, dir),
+                        accepted_records: records,
+                        accepted_packets: packets,
+                        observed_interfaces: on[gi],
+                    });
+                }
+            }
+        }
+        Report {
+            counts: Counts::default(),
+            skipped: vec![],
+            reasons,
+            rejects,
+            drift,
+            rule_usage,
+            unobserved_security_groups: on.iter().filter(|&&n| n == 0).count(),
+        }
+    }
+}
+
+fn add_to(
+    map: &mut FxMap<GroupKey, GroupAcc>,
+    key: GroupKey,
+    r: &Rec,
+    sample: Packet,
+    peer_eni: Option<EniIdx>,
+) {
+    let acc = map.entry(key).or_insert(GroupAcc {
+        records: 0,
+        packets: 0,
+        bytes: 0,
+        first: None,
+        last: None,
+        sample,
+        peer_eni,
+    });
+    acc.records += 1;
+    acc.packets += r.packets;
+    acc.bytes += r.bytes;
+    if let Some(t) = r.start {
+        acc.first = Some(acc.first.map_or(t, |f| f.min(t)));
+        acc.last = Some(acc.last.map_or(t, |l| l.max(t)));
+    }
+}
+
+#[cfg(test)]
+mod tests;
