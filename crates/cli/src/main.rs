@@ -5,6 +5,7 @@ mod demo;
 mod groups;
 mod ingest;
 mod monitor;
+mod net;
 mod output;
 mod query;
 mod sql;
@@ -44,7 +45,7 @@ pub mod exit {
 header, gzip, Parquet, CloudWatch Logs exports and subscription payloads, Firehose records) into log \
 groups stored as Parquet that Athena, Trino, Spark and DuckDB read unchanged.\n\n\
 Start with `flowwatch demo`, then `flowwatch ingest ~/Downloads/AWSLogs --log-group prod`.",
-    after_help = "Environment: FLOWWATCH_DATA_DIR sets --data-dir.\nExit codes: 0 ok, 1 nothing could be read (or --strict and a record was rejected), 2 usage error."
+    after_help = "Environment: FLOWWATCH_DATA_DIR sets --data-dir.\nExit codes: 0 ok, 1 nothing could be read (or --strict and a record was rejected), 2 usage error, 3 `reach`: not reachable."
 )]
 struct Cli {
     /// Where log groups are stored.
@@ -147,6 +148,12 @@ flowwatch ingest 'exports/*.gz' --log-format '${version} ${vpc-id} ${srcaddr} ${
     /// Contributor Insights: top-N contributors of a rule over stored flow logs
     #[command(subcommand)]
     Contributors(monitor::ContributorsCommand),
+    /// Load and check a snapshot of the AWS network configuration, or print how to take one
+    #[command(subcommand, long_about = net::SNAPSHOT_LONG_ABOUT)]
+    Snapshot(net::SnapshotCommand),
+    /// Can A reach B? Reachability over a snapshot, hop by hop, with the rule that decided
+    #[command(long_about = net::REACH_LONG_ABOUT)]
+    Reach(net::ReachArgs),
     /// Live mode: follow directories (and stdin), ingest new files, alarm and notify
     #[command(
         long_about = "Follows directories that receive new flow-log files (for example a folder kept in sync with \
@@ -310,6 +317,8 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Metrics(cmd) => monitor::run_metrics(&cli.data_dir, cmd, out),
         Command::Alarms(cmd) => monitor::run_alarms(&cli.data_dir, cmd, out),
         Command::Contributors(cmd) => monitor::run_contributors(&cli.data_dir, cmd, out),
+        Command::Snapshot(cmd) => net::run_snapshot(cmd, out),
+        Command::Reach(args) => net::run_reach(args, out),
         Command::Watch {
             paths,
             log_group,

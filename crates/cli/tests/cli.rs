@@ -575,3 +575,177 @@ fn duckdb_reads_the_store_unchanged() {
         format!("(1000, {want}, {DAY}, 1)")
     );
 }
+
+/// The Batfish scenario directory `name`, or None (with a note) when the corpus is absent.
+fn batfish_snapshot(name: &str) -> Option<PathBuf> {
+    let corpus = std::env::var_os("FLOWWATCH_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let dir = corpus
+        .join("aws-snapshots/batfish/representation-aws")
+        .join(name);
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("corpus snapshot {} absent: skipped", dir.display());
+        None
+    }
+}
+
+#[test]
+fn snapshot_load_and_reach_with_exit_codes() {
+    let Some(snap) = batfish_snapshot("test-public-subnet") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let s = snap.to_str().unwrap();
+    let load = run(tmp.path(), &["snapshot", "load", s, "-o", "json"]);
+    assert!(load.status.success(), "{}", stderr(&load));
+    let v = json(&load);
+    assert_eq!(v["summary"]["counts"]["vpcs"], 1);
+    assert_eq!(v["summary"]["vpcs"][0]["vpc_id"], "vpc-0672bce73895d7252");
+
+    // Out to the internet: reachable, exit 0, AWS's NetworkInsightsAnalysis shape.
+    let out = run(
+        tmp.path(),
+        &[
+            "reach",
+            "--snapshot",
+            s,
+            "--source",
+            "i-06669a407b2ef3ae5",
+            "--destination",
+            "8.8.8.8",
+            "--port",
+            "443",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let a = json(&out);
+    assert_eq!(a["NetworkPathFound"], true);
+    let hops: Vec<&str> = a["ForwardPathComponents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["Component"]["Id"].as_str().unwrap())
+        .collect();
+    assert_eq!(hops.first(), Some(&"eni-00064850627e198ee"));
+    assert_eq!(hops.last(), Some(&"internet"));
+    assert!(!a["ReturnPathComponents"].as_array().unwrap().is_empty());
+
+    // In from the internet on port 80: the security group blocks it, exit 3, with the code.
+    let out = run(
+        tmp.path(),
+        &[
+            "reach",
+            "--snapshot",
+            s,
+            "--source",
+            "8.8.8.8",
+            "--destination",
+            "18.216.80.133",
+            "--port",
+            "80",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("NOT REACHABLE"), "{text}");
+    assert!(
+        text.contains("ENI_SG_RULES_MISMATCH at eni-00064850627e198ee"),
+        "{text}"
+    );
+    assert!(text.contains("sg-09ccba6656672061b"), "{text}");
+
+    // An unknown id is an error (exit 1) that says so; so is a missing snapshot.
+    let out = run(
+        tmp.path(),
+        &[
+            "reach",
+            "--snapshot",
+            s,
+            "--source",
+            "i-nope",
+            "--destination",
+            "8.8.8.8",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("i-nope"), "{}", stderr(&out));
+    let out = run(
+        tmp.path(),
+        &[
+            "reach",
+            "--snapshot",
+            "/nonexistent",
+            "--source",
+            "a",
+            "--destination",
+            "b",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("snapshot capture --help"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        tmp.path(),
+        &[
+            "reach",
+            "--snapshot",
+            s,
+            "--source",
+            "a",
+            "--destination",
+            "b",
+            "--protocol",
+            "sctpx",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--protocol"), "{}", stderr(&out));
+}
+
+#[test]
+fn snapshot_capture_prints_the_aws_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(
+        tmp.path(),
+        &[
+            "snapshot",
+            "capture",
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--profile",
+            "prod",
+            "--dir",
+            "./snap",
+        ],
+    );
+    assert!(out.status.success());
+    let script = String::from_utf8_lossy(&out.stdout);
+    for call in [
+        "aws --profile prod --region us-east-1 --output json ec2 describe-vpcs > \"$OUT/Vpcs.json\"",
+        "ec2 describe-security-groups",
+        "ec2 describe-network-acls",
+        "ec2 describe-instances > \"$OUT/Reservations.json\"",
+        "ec2 search-transit-gateway-routes",
+        "--region eu-west-1",
+        "OUT=\"$DIR/aws_configs/accounts/$ACCOUNT/us-east-1\"",
+    ] {
+        assert!(script.contains(call), "missing `{call}` in:\n{script}");
+    }
+    // An empty directory holds no VPC: exit 1 with a hint.
+    let out = run(
+        tmp.path(),
+        &["snapshot", "load", tmp.path().to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no VPC found"), "{}", stderr(&out));
+}

@@ -311,12 +311,24 @@ impl QueryEngine {
             Ok::<_, Error>((planned.columns, batches, physical))
         })?;
         collect_metrics(plan.as_ref(), &mut stats);
+        explain_to_stderr(plan.as_ref());
         stats.elapsed_secs = started.elapsed().as_secs_f64();
         Ok(QueryOutput {
             columns,
             batches,
             stats,
         })
+    }
+}
+
+/// With `FLOWWATCH_EXPLAIN` set (to anything but `0`), the executed physical plan with its
+/// metrics (rows, time per operator) goes to stderr: how to see why a query is slow.
+pub(crate) fn explain_to_stderr(plan: &dyn ExecutionPlan) {
+    if std::env::var_os("FLOWWATCH_EXPLAIN").is_some_and(|v| v != "0") {
+        let shown =
+            datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(plan)
+                .indent(true);
+        eprintln!("-- physical plan (FLOWWATCH_EXPLAIN) --\n{shown}");
     }
 }
 

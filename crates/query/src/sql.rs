@@ -66,6 +66,7 @@ impl QueryEngine {
             Ok::<_, Error>((columns, batches, physical))
         })?;
         collect_metrics(plan.as_ref(), &mut stats);
+        crate::engine::explain_to_stderr(plan.as_ref());
         stats.elapsed_secs = started.elapsed().as_secs_f64();
         Ok(QueryOutput {
             columns,
