@@ -26,6 +26,9 @@ pub enum NetError {
     /// A query field out of range (e.g. a port on a protocol without ports).
     #[error("query: {0}")]
     InvalidQuery(String),
+    /// A Network Access Scope that cannot be parsed.
+    #[error("access scope: {0}")]
+    InvalidScope(String),
 }
 
 pub type Result<T> = std::result::Result<T, NetError>;

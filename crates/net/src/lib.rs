@@ -21,7 +21,17 @@
 //!   rule-number order, else `*` (32767); [`route`]: longest-prefix match with AWS's tie
 //!   rules. All three are allocation-free: `explain` calls them per flow-log record.
 //! * [`reach()`]: a [`Query`] (source and destination as ids or addresses, protocol, ports)
-//!   walked hop by hop into an [`Analysis`] shaped like `NetworkInsightsAnalysis`.
+//!   walked hop by hop into an [`Analysis`] shaped like `NetworkInsightsAnalysis`. The walk
+//!   lives in [`mod@reach`]'s submodules: `walk` (ENI, subnet, VPC, peering), `gateways` (IGW,
+//!   backbone, NAT, VGW), `tgw`, `trace` (endpoints, forward then return path) and
+//!   `explain` (the rule recorded per hop, the explanation when it blocks).
+//! * [`access::analyze`]: a Network Access Scope ([`Scope::parse`] for AWS's JSON,
+//!   [`Scope::builtin`] for `internet-exposed`, `ssh-rdp-from-internet`,
+//!   `isolated-vpcs:SEL,…`, `egress-without-nat`) evaluated exhaustively over header space
+//!   into [`Finding`]s shaped like `AccessScopeAnalysisFinding`.
+//! * Loading is split by resource family: `load` (files, keys, the phase order), `load/vpc`
+//!   (prefix lists, VPCs, subnets, route tables, SGs, NACLs), `load/eni`, `load/gateways`,
+//!   `load/tgw`, `load/index` (lookup indexes and dangling references).
 //!
 //! ## Semantics
 //! Security groups (§2): stateful union of allow rules; `-1` = every protocol and port; a
@@ -68,6 +78,45 @@
 //! * Files directly under `aws_configs/` are account `default`, region `us-west-2`
 //!   (Batfish's defaults); stopped instances' ENIs deliver nothing.
 //!
+//! ## Network access analysis ([`access`])
+//! Exhaustive, not sampled. A [`access::HeaderSet`] is a union of disjoint 5-dimensional
+//! boxes (protocol × source address × destination address × source port × destination port,
+//! inclusive intervals; IPv4). Each source the scope can use starts a symbolic walk over the
+//! same hops as `reach`, carrying the set of every TCP/UDP header it can send:
+//! * a security group list admits the union of its rules' boxes (L4 × peer ranges; group
+//!   references expand to the members' addresses, prefix lists to their CIDRs), computed once
+//!   per group list and direction;
+//! * a NACL admits ⋃ᵢ (entryᵢ ∩ allowᵢ ∖ (entry₁ ∪ … ∪ entryᵢ₋₁)) — first match as box
+//!   differences — computed once per NACL and direction; the `*` deny drops the rest;
+//! * a route table is a partition of the destination axis (longest prefix first, then the
+//!   tie rules above); each route's part follows its target (local delivery, IGW with the
+//!   public-address check, NAT gateway with source translation and its subnet's NACL and
+//!   table, active peering into the far VPC only, TGW tables likewise partitioned);
+//! * each branch that arrives (an ENI's security groups admit it, or it leaves through an
+//!   IGW, VGW, gateway endpoint, unfollowed TGW attachment, or a peer outside the snapshot)
+//!   is a path with the headers that arrive, rewritten back to how they left the source.
+//!
+//! A path is a finding for ⋃ (headers matching a `MatchPaths` statement) ∖ ⋃ (headers
+//! matching an `ExcludePaths` statement); a statement matches on its source and destination
+//! resource statements, all its `ThroughResources`, and the intersection of its packet header
+//! statements. Findings report the set as canonical rows (destination ports, then source,
+//! destination, source port), with CIDRs, plus the set itself for exact tests.
+//!
+//! Choices where the spec is silent:
+//! * IPv4 TCP and UDP only (as NAA); ICMP and IPv6 rules never match the analysed space.
+//! * Unidirectional (as NAA): replies, hence the return NACLs, are not required.
+//! * Sources: the internet (through the VPC's first IGW, to each public IPv4 address of an
+//!   active ENI that is not a NAT gateway's; source space = internet-routable IPv4, the
+//!   complement of the non-internet list of [`ip::is_non_internet`]) and every private IPv4
+//!   address of every active non-NAT ENI. VGWs, TGW attachments and peering connections are
+//!   not sources; destinations through an IGW are internet-routable addresses only.
+//! * A destination statement naming a gateway type matches the gateway the path leaves
+//!   through; `Resources` match ids or the last segment of an ARN; an ENI is selected by its
+//!   id, its owner's id or type, its groups, subnet or VPC, and by `tag:Key=Value` on its
+//!   VPC (stand-in for NAA's resource-group ARNs; VPC and subnet tags are loaded).
+//! * `isolated-vpcs` takes selectors (VPC ids or tags): one `MatchPath` per ordered pair.
+//! * Routes to ENIs (appliances) and carrier/local gateways are not followed.
+//!
 //! ## Invariants
 //! * Loading never panics and never fails as a whole; every skipped thing is a [`Problem`].
 //! * A [`Snapshot`] is immutable after load; indexes ([`EniIdx`], [`SubnetIdx`], …) are
@@ -75,8 +124,11 @@
 //! * [`reach()`] is a pure function of snapshot and query, bounded by a hop budget (a loop
 //!   is reported as `LOOP`, never spins).
 //! * Deliberately absent: load balancers, Network Firewall, BGP (VPN/DX dynamic routes),
-//!   on-premises devices, network access analysis, the simulator.
+//!   on-premises devices, the simulator.
+//! * [`access::analyze`] is exhaustive: a header absent from every finding is not admitted
+//!   (pinned against `reach` on the corpus scenarios).
 
+pub mod access;
 pub mod analysis;
 pub mod error;
 pub mod ip;
@@ -92,6 +144,7 @@ pub mod summary;
 
 use std::path::{Path, PathBuf};
 
+pub use access::{Finding, FindingHeader, Scope, analyze};
 pub use analysis::{Analysis, Component, Disposition, Explanation, ExplanationCode, PathComponent};
 pub use error::{NetError, Problem, Result, Severity};
 pub use ip::{Addr, Cidr};

@@ -467,6 +467,8 @@ pub struct Snapshot {
     pub(crate) eni_by_any_ip: HashMap<Addr, EniIdx>,
     /// Public address → (ENI, private address).
     pub(crate) public_ip: HashMap<Addr, (EniIdx, Addr)>,
+    /// Resource id → tags (`Key`, `Value`), for VPCs and subnets.
+    pub(crate) tags: HashMap<String, Vec<(String, String)>>,
     /// (TGW id, attachment id) → attachment.
     pub(crate) tgw_att: HashMap<(String, String), usize>,
 }
@@ -555,6 +557,11 @@ impl Snapshot {
             .iter()
             .copied()
             .find(|s| self.subnets[s.get()].contains(a))
+    }
+
+    /// The tags of resource `id` (VPCs and subnets), empty if none.
+    pub fn tags(&self, id: &str) -> &[(String, String)] {
+        self.tags.get(id).map_or(&[], Vec::as_slice)
     }
 
     pub(crate) fn tgw_attachment(&self, tgw: &str, att: &str) -> Option<&TgwAttachment> {

@@ -15,7 +15,7 @@ use crate::packet::*;
 use crate::route::{lookup, lookup_tgw};
 use crate::sg::SgDecision;
 
-mod explain;
+pub(crate) mod explain;
 mod gateways;
 mod tgw;
 mod trace;

@@ -68,6 +68,14 @@ impl Loader {
             let Some(id) = fresh!(self, seen, file_of; v.VpcId.as_ref(), *f, "VPC") else {
                 continue;
             };
+            let tags: Vec<(String, String)> = v
+                .Tags
+                .iter()
+                .filter_map(|t| Some((t.Key.clone()?, t.Value.clone().unwrap_or_default())))
+                .collect();
+            if !tags.is_empty() {
+                s.tags.insert(id.clone(), tags);
+            }
             let mut cidrs = Vec::new();
             for a in &v.CidrBlockAssociationSet {
                 let state = a
@@ -118,6 +126,14 @@ impl Loader {
             let Some(id) = fresh!(self, seen, file_of; v.SubnetId.as_ref(), *f, "subnet") else {
                 continue;
             };
+            let tags: Vec<(String, String)> = v
+                .Tags
+                .iter()
+                .filter_map(|t| Some((t.Key.clone()?, t.Value.clone().unwrap_or_default())))
+                .collect();
+            if !tags.is_empty() {
+                s.tags.insert(id.clone(), tags);
+            }
             let mut cidrs = Vec::new();
             if let Some(c) = v.CidrBlock.as_deref().and_then(|c| self.cidr(*f, &id, c)) {
                 cidrs.push(c);

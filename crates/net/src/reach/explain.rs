@@ -40,36 +40,7 @@ impl Walk<'_> {
         dir: Direction,
         rule: usize,
     ) -> Option<SecurityGroupRule> {
-        let r = self.s.sg_rule(group, dir, rule)?;
-        let (cidr, pl, sg) = match &r.peer {
-            SgPeer::Cidr(c) => (Some(c.to_string()), None, None),
-            SgPeer::PrefixList(p) => (None, Some(p.clone()), None),
-            SgPeer::Group(g) => (None, None, Some(g.clone())),
-        };
-        let ports = r
-            .protocol
-            .filter(|p| *p == PROTO_TCP || *p == PROTO_UDP)
-            .and(if r.from_port >= 0 {
-                Some(PortRange {
-                    from: r.from_port as u16,
-                    to: r.to_port.max(r.from_port) as u16,
-                })
-            } else {
-                None
-            });
-        Some(SecurityGroupRule {
-            group_id: self.s.security_group(group).id.clone(),
-            cidr,
-            prefix_list_id: pl,
-            security_group_id: sg,
-            direction: if dir == Direction::Ingress {
-                "ingress"
-            } else {
-                "egress"
-            },
-            port_range: ports,
-            protocol: r.protocol.map_or_else(|| "all".to_string(), protocol_name),
-        })
+        sg_rule_view(self.s, group, dir, rule)
     }
 
     /// Security groups of `e` on the current hop; `false` (with an explanation) if denied.
@@ -167,4 +138,43 @@ impl Walk<'_> {
         }
         d.allow
     }
+}
+
+/// The API view of rule `rule` of `group` (shared with the access analysis).
+pub(crate) fn sg_rule_view(
+    s: &Snapshot,
+    group: SgIdx,
+    dir: Direction,
+    rule: usize,
+) -> Option<SecurityGroupRule> {
+    let r = s.sg_rule(group, dir, rule)?;
+    let (cidr, pl, sg) = match &r.peer {
+        SgPeer::Cidr(c) => (Some(c.to_string()), None, None),
+        SgPeer::PrefixList(p) => (None, Some(p.clone()), None),
+        SgPeer::Group(g) => (None, None, Some(g.clone())),
+    };
+    let ports = r
+        .protocol
+        .filter(|p| *p == PROTO_TCP || *p == PROTO_UDP)
+        .and(if r.from_port >= 0 {
+            Some(PortRange {
+                from: r.from_port as u16,
+                to: r.to_port.max(r.from_port) as u16,
+            })
+        } else {
+            None
+        });
+    Some(SecurityGroupRule {
+        group_id: s.security_group(group).id.clone(),
+        cidr,
+        prefix_list_id: pl,
+        security_group_id: sg,
+        direction: if dir == Direction::Ingress {
+            "ingress"
+        } else {
+            "egress"
+        },
+        port_range: ports,
+        protocol: r.protocol.map_or_else(|| "all".to_string(), protocol_name),
+    })
 }
