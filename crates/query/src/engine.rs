@@ -181,7 +181,13 @@ impl QueryEngine {
             .build_arc()?;
         // `DATAFUSION_*` environment variables tune the engine (documented in docs/insights.md).
         let config = SessionConfig::from_env()?.with_information_schema(false);
-        Ok(SessionContext::new_with_config_rt(config, runtime))
+        let state = datafusion::execution::session_state::SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(crate::reorder::ExpensiveLast))
+            .build();
+        Ok(SessionContext::new_with_state(state))
     }
 
     /// Names of groups matching `patterns` (exact, or prefix with a trailing `*`); all groups

@@ -10,6 +10,7 @@ mod engine;
 pub mod lookup;
 mod plan;
 pub mod render;
+mod reorder;
 pub mod sql;
 pub mod udf;
 

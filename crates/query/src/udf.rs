@@ -231,6 +231,13 @@ pub fn udf(name: &str, kind: Kind) -> ScalarUDF {
     })
 }
 
+impl FwUdf {
+    /// What the function computes.
+    pub fn kind(&self) -> &Kind {
+        &self.kind
+    }
+}
+
 impl ScalarUDFImpl for FwUdf {
     fn name(&self) -> &str {
         &self.name
