@@ -1,12 +1,14 @@
 //! End-to-end runs on the Batfish corpus snapshots, the crate-doc example, and the property
 //! that the simulator and `reach` agree.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use flowwatch_net::{Query, Snapshot, reach};
+use flowwatch_net::Snapshot;
 use flowwatch_sim::*;
 
 fn corpus(name: &str) -> PathBuf {
