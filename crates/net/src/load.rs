@@ -36,6 +36,7 @@ macro_rules! fresh {
 }
 
 mod eni;
+mod fast;
 mod gateways;
 mod index;
 mod tgw;
@@ -283,6 +284,9 @@ impl Loader {
 
     /// Add one document; `rel` decides account and region and names the file in problems.
     pub(crate) fn add_text(&mut self, rel: &Path, text: &str) {
+        if self.add_text_fast(rel, text) {
+            return;
+        }
         match serde_json::from_str::<Value>(text) {
             Ok(v) => self.add_value(rel, loc_from_path(rel), &v),
             Err(e) => self.problems.push(Problem {

@@ -175,6 +175,10 @@ pub struct SecurityGroup {
     pub egress: Vec<SgRule>,
     /// Private addresses of every ENI carrying this group, sorted (for references).
     pub(crate) members: Vec<Addr>,
+    /// The rules in a compact form for the per-packet hot path, one per rule, same order
+    /// (see [`crate::sg`]); built at load once peers are resolved.
+    pub(crate) fast_ingress: Vec<crate::sg::FastRule>,
+    pub(crate) fast_egress: Vec<crate::sg::FastRule>,
 }
 
 #[derive(Clone, Debug)]

@@ -23,6 +23,59 @@ impl SgDecision {
     }
 }
 
+/// A rule reduced to what most packets need: protocol, destination-port interval and, for an
+/// IPv4 CIDR peer, the peer's address interval; 16 bytes, so an ENI's rules are a few cache
+/// lines. Anything else (ICMP type/code, IPv6, prefix lists, group references) is marked
+/// `exact` and falls back to [`Snapshot::sg_rule_matches`] on the full rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FastRule {
+    /// Protocol number; `ANY_PROTO` for all.
+    proto: u16,
+    /// Destination ports `lo..=hi` (TCP/UDP); `lo > hi` never matches.
+    port_lo: u16,
+    port_hi: u16,
+    exact: bool,
+    /// IPv4 peer interval.
+    peer_lo: u32,
+    peer_hi: u32,
+}
+
+const ANY_PROTO: u16 = 256;
+
+impl FastRule {
+    pub(crate) fn compile(r: &SgRule) -> FastRule {
+        let proto = r.protocol.map_or(ANY_PROTO, u16::from);
+        let (port_lo, port_hi) = match r.protocol {
+            Some(PROTO_TCP | PROTO_UDP) if !(r.from_port < 0 && r.to_port < 0) => {
+                let lo = r.from_port.max(0);
+                let hi = r.to_port.max(r.from_port);
+                if lo > 65535 || hi < lo {
+                    (1, 0)
+                } else {
+                    (lo as u16, hi.min(65535) as u16)
+                }
+            }
+            _ => (0, 65535),
+        };
+        let peer = match &r.peer {
+            SgPeer::Cidr(c) if !c.addr.v6 => u32::try_from(c.addr.bits).ok().map(|b| {
+                let host = u32::MAX.checked_shr(u32::from(c.len.min(32))).unwrap_or(0);
+                (b & !host, (b & !host) | host)
+            }),
+            _ => None,
+        };
+        let icmp = matches!(r.protocol, Some(PROTO_ICMP | PROTO_ICMPV6));
+        FastRule {
+            proto,
+            port_lo,
+            port_hi,
+            exact: icmp || peer.is_none(),
+            peer_lo: peer.map_or(0, |p| p.0),
+            peer_hi: peer.map_or(0, |p| p.1),
+        }
+    }
+}
+
 /// Protocol and port (or ICMP type/code) part of a rule.
 #[inline]
 pub(crate) fn rule_matches_l4(rule: &SgRule, p: &Packet) -> bool {
@@ -79,14 +132,45 @@ impl Snapshot {
     /// Evaluate `p` against every security group on `eni` in direction `dir` (ingress: the
     /// packet arrives at the ENI; egress: it leaves). No allocation.
     pub fn eval_security_groups(&self, eni: EniIdx, dir: Direction, p: &Packet) -> SgDecision {
+        let peer = match dir {
+            Direction::Ingress => p.src,
+            Direction::Egress => p.dst,
+        };
+        let peer4 = if peer.v6 {
+            None
+        } else {
+            u32::try_from(peer.bits).ok()
+        };
+        let proto = u16::from(p.protocol);
+        let port = if p.has_ports() { p.dst_port } else { 0 };
         for &g in &self.enis[eni.get()].groups {
             let sg = &self.security_groups[g.get()];
-            let rules = match dir {
-                Direction::Ingress => &sg.ingress,
-                Direction::Egress => &sg.egress,
+            let (rules, fast) = match dir {
+                Direction::Ingress => (&sg.ingress, &sg.fast_ingress),
+                Direction::Egress => (&sg.egress, &sg.fast_egress),
             };
-            for (i, r) in rules.iter().enumerate() {
-                if self.sg_rule_matches(r, dir, p) {
+            // The compact rules are built at load for every group; a snapshot built some
+            // other way (none today) would simply take the exact path.
+            if fast.len() != rules.len() {
+                for (i, r) in rules.iter().enumerate() {
+                    if self.sg_rule_matches(r, dir, p) {
+                        return SgDecision::Allowed { group: g, rule: i };
+                    }
+                }
+                continue;
+            }
+            for (i, f) in fast.iter().enumerate() {
+                if f.proto != ANY_PROTO && f.proto != proto {
+                    continue;
+                }
+                let hit = if f.exact {
+                    self.sg_rule_matches(&rules[i], dir, p)
+                } else {
+                    port >= f.port_lo
+                        && port <= f.port_hi
+                        && peer4.is_some_and(|a| f.peer_lo <= a && a <= f.peer_hi)
+                };
+                if hit {
                     return SgDecision::Allowed { group: g, rule: i };
                 }
             }

@@ -490,3 +490,95 @@ fn scope_parsing() {
     assert!(Scope::builtin("isolated-vpcs").is_none(), "needs a list");
     assert!(Scope::builtin("nope").is_none());
 }
+
+/// The compact per-packet rule path of `eval_security_groups` decides exactly as the full
+/// rules (`sg_rule_matches`, first match in group and rule order) on a grid of packets.
+#[test]
+fn fast_sg_path_agrees_with_exact_rules() {
+    use flowwatch_net::packet::Direction;
+    use flowwatch_net::{Addr, Packet, SgDecision};
+    let perms = json!([
+        {"IpProtocol": "tcp", "FromPort": 20, "ToPort": 30, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]},
+        {"IpProtocol": "tcp", "FromPort": -1, "ToPort": 80, "IpRanges": [{"CidrIp": "192.0.2.0/24"}]},
+        {"IpProtocol": "udp", "FromPort": 53, "ToPort": 53, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+        {"IpProtocol": "icmp", "FromPort": 8, "ToPort": -1, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+        {"IpProtocol": "50", "IpRanges": [{"CidrIp": "198.51.100.0/24"}]},
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+        {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "UserIdGroupPairs": [{"GroupId": "sg-a"}]},
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "203.0.113.128/25"}]}
+    ]);
+    let docs = [
+        (
+            "Vpcs.json",
+            json!({"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]}),
+        ),
+        (
+            "Subnets.json",
+            json!({"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "CidrBlock": "10.0.1.0/24"}]}),
+        ),
+        (
+            "SecurityGroups.json",
+            json!({"SecurityGroups": [
+            {"GroupId": "sg-a", "VpcId": "vpc-1", "IpPermissions": perms, "IpPermissionsEgress": perms}]}),
+        ),
+        (
+            "NetworkInterfaces.json",
+            json!({"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "SubnetId": "subnet-1",
+            "VpcId": "vpc-1", "PrivateIpAddress": "10.0.1.10", "Groups": [{"GroupId": "sg-a"}]}]}),
+        ),
+    ];
+    let texts: Vec<(String, String)> = docs
+        .iter()
+        .map(|(p, v)| (p.to_string(), v.to_string()))
+        .collect();
+    let (s, _) = Snapshot::from_json_documents(texts.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    let e = s.eni_idx("eni-1").unwrap();
+    let g = s.eni(e).groups[0];
+    let me = Addr::parse("10.0.1.10").unwrap();
+    let peers = [
+        "10.1.2.3",
+        "10.0.1.10",
+        "192.0.2.9",
+        "198.51.100.1",
+        "203.0.113.200",
+        "8.8.8.8",
+        "2001:db8::1",
+    ];
+    let mut checked = 0;
+    for dir in [Direction::Ingress, Direction::Egress] {
+        let rules = match dir {
+            Direction::Ingress => &s.security_group(g).ingress,
+            Direction::Egress => &s.security_group(g).egress,
+        };
+        for peer in peers {
+            let peer = Addr::parse(peer).unwrap();
+            let (src, dst) = if dir == Direction::Ingress {
+                (peer, me)
+            } else {
+                (me, peer)
+            };
+            for proto in [6u8, 17, 1, 58, 50, 47] {
+                for port in [0u16, 19, 20, 25, 30, 31, 53, 80, 81, 443, 8080, 65535] {
+                    let mut p = Packet {
+                        protocol: proto,
+                        ..Packet::tcp(src, 40000, dst, port)
+                    };
+                    if proto == 1 || proto == 58 {
+                        p.icmp_type = Some((port % 10) as u8);
+                        p.icmp_code = Some(0);
+                    }
+                    let want = rules
+                        .iter()
+                        .position(|r| s.sg_rule_matches(r, dir, &p))
+                        .map_or(SgDecision::Denied, |i| SgDecision::Allowed {
+                            group: g,
+                            rule: i,
+                        });
+                    assert_eq!(s.eval_security_groups(e, dir, &p), want, "{dir:?} {p:?}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 2 * 7 * 6 * 12);
+}

@@ -307,6 +307,10 @@ impl Loader {
                 }
             }
         }
+        for g in &mut s.security_groups {
+            g.fast_ingress = g.ingress.iter().map(crate::sg::FastRule::compile).collect();
+            g.fast_egress = g.egress.iter().map(crate::sg::FastRule::compile).collect();
+        }
         // NAT gateways: subnet.
         for n in &mut s.nat_gateways {
             match s.by_id.get(&n.subnet_id) {

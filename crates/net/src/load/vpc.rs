@@ -207,6 +207,8 @@ impl Loader {
                 ingress,
                 egress,
                 members: vec![],
+                fast_ingress: vec![],
+                fast_egress: vec![],
             });
         }
 
