@@ -163,12 +163,15 @@ impl Snapshot {
                 if f.proto != ANY_PROTO && f.proto != proto {
                     continue;
                 }
+                // The port test is exact for every rule (ICMP rules keep the full range), so
+                // it screens the rules whose peer needs the slow test too.
+                if port < f.port_lo || port > f.port_hi {
+                    continue;
+                }
                 let hit = if f.exact {
                     self.sg_rule_matches(&rules[i], dir, p)
                 } else {
-                    port >= f.port_lo
-                        && port <= f.port_hi
-                        && peer4.is_some_and(|a| f.peer_lo <= a && a <= f.peer_hi)
+                    peer4.is_some_and(|a| f.peer_lo <= a && a <= f.peer_hi)
                 };
                 if hit {
                     return SgDecision::Allowed { group: g, rule: i };
