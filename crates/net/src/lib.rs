@@ -117,6 +117,16 @@
 //! * `isolated-vpcs` takes selectors (VPC ids or tags): one `MatchPath` per ordered pair.
 //! * Routes to ENIs (appliances) and carrier/local gateways are not followed.
 //!
+//! ## Performance (`scripts/bench-net`, `examples/bench_net.rs`)
+//! * Loading reads each file straight into the typed DTOs (`load/fast`); only a file with any
+//!   error at all is re-read through a `serde_json::Value` item by item, so one bad item
+//!   still costs only itself and problems are unchanged.
+//! * `eval_security_groups` walks 16-byte compact rules (protocol, destination ports, IPv4
+//!   peer interval) built at load, one per rule in the same order; ICMP, IPv6, prefix-list and
+//!   group-reference peers fall back to the full rule after the port screen. Random ENIs per
+//!   packet are bound by cache misses on the rule tables (≈ 0.3 M/s on 37 MB of rules); in
+//!   ENI order, as flow-log streams are, ≈ 5 M/s.
+//!
 //! ## Invariants
 //! * Loading never panics and never fails as a whole; every skipped thing is a [`Problem`].
 //! * A [`Snapshot`] is immutable after load; indexes ([`EniIdx`], [`SubnetIdx`], …) are
