@@ -45,7 +45,7 @@ pub mod exit {
 header, gzip, Parquet, CloudWatch Logs exports and subscription payloads, Firehose records) into log \
 groups stored as Parquet that Athena, Trino, Spark and DuckDB read unchanged.\n\n\
 Start with `flowwatch demo`, then `flowwatch ingest ~/Downloads/AWSLogs --log-group prod`.",
-    after_help = "Environment: FLOWWATCH_DATA_DIR sets --data-dir.\nExit codes: 0 ok, 1 nothing could be read (or --strict and a record was rejected), 2 usage error, 3 `reach`: not reachable."
+    after_help = "Environment: FLOWWATCH_DATA_DIR sets --data-dir.\nExit codes: 0 ok, 1 nothing could be read (or --strict and a record was rejected), 2 usage error, 3 `reach`: not reachable / `access`: findings."
 )]
 struct Cli {
     /// Where log groups are stored.
@@ -154,6 +154,12 @@ flowwatch ingest 'exports/*.gz' --log-format '${version} ${vpc-id} ${srcaddr} ${
     /// Can A reach B? Reachability over a snapshot, hop by hop, with the rule that decided
     #[command(long_about = net::REACH_LONG_ABOUT)]
     Reach(net::ReachArgs),
+    /// Which traffic can get where? Network access analysis over a snapshot, exhaustive
+    #[command(long_about = net::ACCESS_LONG_ABOUT)]
+    Access(net::AccessArgs),
+    /// Write the flow logs AWS would write for a traffic file played through a snapshot
+    #[command(long_about = net::SIMULATE_LONG_ABOUT)]
+    Simulate(net::SimulateArgs),
     /// Live mode: follow directories (and stdin), ingest new files, alarm and notify
     #[command(
         long_about = "Follows directories that receive new flow-log files (for example a folder kept in sync with \
@@ -319,6 +325,8 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Contributors(cmd) => monitor::run_contributors(&cli.data_dir, cmd, out),
         Command::Snapshot(cmd) => net::run_snapshot(cmd, out),
         Command::Reach(args) => net::run_reach(args, out),
+        Command::Access(args) => net::run_access(args, out),
+        Command::Simulate(args) => net::run_simulate(&cli.data_dir, args, out),
         Command::Watch {
             paths,
             log_group,
