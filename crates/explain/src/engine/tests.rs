@@ -17,7 +17,7 @@ use flowwatch_net::{Direction, Snapshot};
 use serde_json::json;
 
 use super::*;
-use crate::report::render_table;
+use crate::report::{FlowGroup, Reason, render_table};
 
 const WEB: &str = "eni-web";
 const WEB2: &str = "eni-web2";
