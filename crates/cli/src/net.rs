@@ -503,3 +503,243 @@ pub fn run_reach(args: ReachArgs, out: OutputFormat) -> Result<u8> {
         NOT_REACHABLE
     })
 }
+
+pub const ACCESS_LONG_ABOUT: &str = "Network access analysis, as AWS Network Access Analyzer does it, \
+but exhaustive and in seconds: every path that matches the scope, with every protocol, port range and \
+address range that gets through (computed over header space — security-group unions, NACL first-match \
+rules, route tables, NAT and internet gateways — not by sampling packets).\n\n\
+A scope is AWS's Network Access Scope JSON (`MatchPaths`, `ExcludePaths`; Source/Destination/\
+ThroughResources statements with ResourceStatement and PacketHeaderStatement), as \
+`aws ec2 get-network-insights-access-scope-content` prints it (its `AccessScopeContent` is accepted as \
+is), or a built-in one:\n  internet-exposed          every network interface reachable from an internet gateway, by port\n  \
+ssh-rdp-from-internet     TCP 22 and 3389 open to the internet\n  \
+isolated-vpcs:SEL,SEL,…   any path between VPCs that should be isolated (SEL: vpc-… or tag:Key=Value)\n  \
+egress-without-nat        interfaces reaching the internet other than through a NAT gateway\n\n\
+`--output json` prints {\"AnalysisFindings\": [...]} in AccessScopeAnalysisFinding shape, plus the \
+exhaustive `Headers` rows.\n\nExit status: 0 no finding, 3 findings, 1 error.\n\n\
+Examples:\n  flowwatch access --snapshot ./snapshot --builtin ssh-rdp-from-internet\n  \
+flowwatch access --snapshot ./snapshot --builtin isolated-vpcs:vpc-0prod,vpc-0dev -o json\n  \
+flowwatch access --snapshot ./snapshot --scope my-scope.json";
+
+#[derive(Args, Debug)]
+pub struct AccessArgs {
+    /// The snapshot directory (see `flowwatch snapshot --help`).
+    #[arg(long)]
+    pub snapshot: PathBuf,
+    /// A Network Access Scope JSON file.
+    #[arg(long, conflicts_with = "builtin", required_unless_present = "builtin")]
+    pub scope: Option<PathBuf>,
+    /// A built-in scope (see above).
+    #[arg(long)]
+    pub builtin: Option<String>,
+}
+
+fn ranges(r: &[flowwatch_net::analysis::PortRange]) -> String {
+    if r.is_empty() {
+        return "all".into();
+    }
+    r.iter()
+        .map(|p| {
+            if p.from == p.to {
+                p.from.to_string()
+            } else {
+                format!("{}-{}", p.from, p.to)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn run_access(args: AccessArgs, out: OutputFormat) -> Result<u8> {
+    let scope = match (&args.scope, &args.builtin) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            flowwatch_net::Scope::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+        (None, Some(name)) => match flowwatch_net::Scope::builtin(name) {
+            Some(s) => s,
+            None => bail!(
+                "unknown built-in scope `{name}`: expected one of {} (isolated-vpcs takes :vpc-…,vpc-…)",
+                flowwatch_net::access::BUILTIN_SCOPES.join(", ")
+            ),
+        },
+        (None, None) => bail!("give --scope FILE or --builtin NAME"),
+    };
+    let (snapshot, _problems) = load(&args.snapshot)?;
+    let started = std::time::Instant::now();
+    let findings = flowwatch_net::analyze(&snapshot, &scope);
+    let elapsed = started.elapsed();
+    match out {
+        OutputFormat::Json | OutputFormat::Ndjson | OutputFormat::Cloudwatch => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "AnalysisFindings": findings }))?
+            );
+        }
+        OutputFormat::Table | OutputFormat::Csv => {
+            let mut t = Table::new(&[
+                "source",
+                "destination",
+                "protocol",
+                "ports",
+                "from",
+                "to",
+                "path",
+            ]);
+            for f in &findings {
+                let path: Vec<&str> = f
+                    .finding_components
+                    .iter()
+                    .map(|c| c.component.id.as_str())
+                    .collect();
+                for h in &f.headers {
+                    t.push(vec![
+                        Value::from(f.source.id.as_str()),
+                        Value::from(f.destination.id.as_str()),
+                        Value::from(h.protocol.as_str()),
+                        Value::from(ranges(&h.destination_port_ranges)),
+                        Value::from(h.source_addresses.join(" ")),
+                        Value::from(h.destination_addresses.join(" ")),
+                        Value::from(path.join(" > ")),
+                    ]);
+                }
+            }
+            t.print(out)?;
+            if out == OutputFormat::Table {
+                eprintln!(
+                    "{} finding(s) in {:.1} ms",
+                    findings.len(),
+                    elapsed.as_secs_f64() * 1e3
+                );
+            }
+        }
+    }
+    Ok(if findings.is_empty() {
+        exit::OK
+    } else {
+        NOT_REACHABLE
+    })
+}
+
+pub const SIMULATE_LONG_ABOUT: &str = "Plays a traffic file through the snapshot and writes the flow \
+logs AWS would write: for every connection, records on every network interface the packets cross, in \
+both directions, ACCEPT or REJECT from the real security-group and NACL rules, aggregated per capture \
+window (60 or 600 s), NODATA windows for idle interfaces, the v5 fields (flow-direction, traffic-path, \
+pkt-srcaddr/pkt-dstaddr across NAT gateways), as gzip text in the S3 key layout \
+(AWSLogs/<account>/vpcflowlogs/<region>/yyyy/mm/dd/…log.gz). The output is deterministic: same inputs \
+and seed, same bytes. With --log-group the files are also ingested, ready for `flowwatch query`.\n\n\
+The traffic file (TOML) lists flows (source and destination by id or IP, protocol, port, rate, \
+schedule) and scanners (an internet address probing a port range); its format is documented in \
+crates/sim (`cargo doc -p flowwatch-sim`).\n\n\
+Examples:\n  flowwatch simulate --snapshot ./snapshot --traffic traffic.toml --start 2026-11-02T00:00:00Z --duration 1h\n  \
+flowwatch simulate --snapshot ./snapshot --traffic traffic.toml --start -2h --duration 2h --log-group sim";
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// The snapshot directory (see `flowwatch snapshot --help`).
+    #[arg(long)]
+    pub snapshot: PathBuf,
+    /// The traffic file (TOML).
+    #[arg(long)]
+    pub traffic: PathBuf,
+    /// When the traffic starts (ISO-8601, epoch, or relative such as -2h).
+    #[arg(long, allow_hyphen_values = true)]
+    pub start: String,
+    /// How long it runs, e.g. 30m, 2h, 1d.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: std::time::Duration,
+    /// Capture window (max-aggregation-interval), 60 or 600 seconds.
+    #[arg(long, default_value_t = 60)]
+    pub aggregation_interval: u32,
+    /// Random seed (same seed, same records).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Where the S3-layout files are written.
+    #[arg(long, default_value = "./flowwatch-sim")]
+    pub out: PathBuf,
+    /// Also ingest the written files into this log group.
+    #[arg(long, short = 'g')]
+    pub log_group: Option<String>,
+}
+
+fn parse_duration(s: &str) -> std::result::Result<std::time::Duration, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("expected a duration such as 30m, 2h or 1d, found `{s}`"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" | "" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("unknown unit `{unit}` in `{s}`: use s, m, h or d")),
+    };
+    if secs == 0 || secs > 31 * 86_400 {
+        return Err(format!("`{s}` is out of range (1 s to 31 days)"));
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+pub fn run_simulate(data_dir: &Path, args: SimulateArgs, out: OutputFormat) -> Result<u8> {
+    let text = std::fs::read_to_string(&args.traffic)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.traffic.display()))?;
+    let traffic = flowwatch_sim::Traffic::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.traffic.display()))?;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let start_ms = crate::query::parse_time(&args.start, now_ms)?;
+    let Some(start) = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(start_ms) else {
+        bail!("--start {}: out of range", args.start);
+    };
+    let (snapshot, _problems) = load(&args.snapshot)?;
+    let opts = flowwatch_sim::Options {
+        seed: args.seed,
+        aggregation_interval: args.aggregation_interval,
+        az_ids: flowwatch_sim::az_ids_from_dir(&args.snapshot),
+        ..flowwatch_sim::Options::default()
+    };
+    let sim = flowwatch_sim::simulate(&snapshot, &traffic, start, args.duration, &opts)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.traffic.display()))?;
+    let files = flowwatch_sim::write_s3_layout(&sim, &args.out, &flowwatch_sim::default_format())?;
+    let mut t = Table::new(&["interface", "accepted", "rejected", "nodata"]);
+    for (eni, s) in &sim.stats.per_interface {
+        t.push(vec![
+            Value::from(eni.as_str()),
+            Value::from(s.accepted),
+            Value::from(s.rejected),
+            Value::from(s.nodata),
+        ]);
+    }
+    t.print(out)?;
+    eprintln!(
+        "{} connection(s), {} record(s) in {} file(s) under {}",
+        sim.stats.connections,
+        sim.stats.records,
+        files.len(),
+        args.out.display()
+    );
+    if let Some(group) = args.log_group {
+        flowwatch_store::group::validate_name(&group)?;
+        let mut store = crate::open_store(data_dir)?;
+        let report = crate::ingest::run(
+            &mut store,
+            &crate::ingest::IngestArgs {
+                paths: vec![args.out.display().to_string()],
+                log_group: group.clone(),
+                format: flowwatch_flowlog::InputFormat::Auto,
+                log_format: None,
+                force: false,
+                threads: 0,
+                quiet: true,
+                txn_rows: crate::ingest::DEFAULT_TXN_ROWS,
+            },
+        )?;
+        eprintln!(
+            "ingested into log group {group}: {} records stored, {} already stored",
+            report.records_stored, report.duplicates_skipped
+        );
+    }
+    Ok(exit::OK)
+}

@@ -749,3 +749,125 @@ fn snapshot_capture_prints_the_aws_commands() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no VPC found"), "{}", stderr(&out));
 }
+
+#[test]
+fn access_finds_ssh_open_to_the_internet_and_simulate_writes_flow_logs() {
+    let Some(snap) = batfish_snapshot("test-public-subnet") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let s = snap.to_str().unwrap();
+    // The web instance's group allows tcp 22 from 0.0.0.0/0: one finding, exit 3.
+    let out = run(
+        tmp.path(),
+        &[
+            "access",
+            "--snapshot",
+            s,
+            "--builtin",
+            "ssh-rdp-from-internet",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let v = json(&out);
+    let findings = v["AnalysisFindings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{v:#}");
+    assert_eq!(findings[0]["Destination"]["Id"], "eni-00064850627e198ee");
+    let ports: Vec<&Value> = findings[0]["Headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h["DestinationPortRanges"].as_array().unwrap())
+        .collect();
+    assert!(
+        ports.iter().all(|p| p["From"] == 22 && p["To"] == 22),
+        "only 22, not 3389: {ports:?}"
+    );
+    let out = run(
+        tmp.path(),
+        &["access", "--snapshot", s, "--builtin", "no-such-scope"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("internet-exposed"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Simulate: the internet probes port 80 (REJECT by the group) and the instance calls out
+    // on 443 (ACCEPT both ways); the files are ingested and queried.
+    let traffic = tmp.path().join("traffic.toml");
+    std::fs::write(
+        &traffic,
+        r#"
+[[flow]]
+name = "web probe"
+source = "198.51.100.7"
+destination = "i-06669a407b2ef3ae5"
+protocol = "tcp"
+port = 80
+rate = 2
+
+[[flow]]
+name = "updates"
+source = "i-06669a407b2ef3ae5"
+destination = "8.8.8.8"
+protocol = "tcp"
+port = 443
+rate = 1
+"#,
+    )
+    .unwrap();
+    let data = tmp.path().join("data");
+    let sim_dir = tmp.path().join("sim");
+    let out = run(
+        &data,
+        &[
+            "simulate",
+            "--snapshot",
+            s,
+            "--traffic",
+            traffic.to_str().unwrap(),
+            "--start",
+            "2026-11-02T00:00:00Z",
+            "--duration",
+            "10m",
+            "--out",
+            sim_dir.to_str().unwrap(),
+            "--log-group",
+            "sim",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let q = run(
+        &data,
+        &[
+            "query",
+            "-o",
+            "json",
+            "--start",
+            "2026-11-02T00:00:00Z",
+            "--end",
+            "2026-11-02T00:10:00Z",
+            "filter logStatus = \"OK\" | stats count(*) as n by action, dstPort | sort action, dstPort",
+        ],
+    );
+    assert!(q.status.success(), "{}", stderr(&q));
+    let rows = json(&q);
+    let by: Vec<(String, i64)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_string(),
+                r["dstPort"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert!(by.contains(&("REJECT".to_string(), 80)), "{by:?}");
+    assert!(by.contains(&("ACCEPT".to_string(), 443)), "{by:?}");
+    assert!(!by.contains(&("ACCEPT".to_string(), 80)), "{by:?}");
+}
