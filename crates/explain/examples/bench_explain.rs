@@ -4,7 +4,9 @@
 //! without a default route) and synthetic records (scanners, internal misconfigurations,
 //! replies), then times `Explainer::add` + `finish` on one thread.
 //!
-//! `cargo run --release -p flowwatch-explain --example bench_explain [-- RECORDS [ENIS]]`
+//! `cargo run --release -p flowwatch-explain --example bench_explain [-- RECORDS [ENIS [CLASSES]]]`
+//! Three runs: REJECT only and 30 % ACCEPT over a pool of CLASSES flow classes (50,000 by
+//! default), and the worst case where every record is its own class and group.
 //! Prints a summary and `TSV\tkey\tvalue` lines.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -179,15 +181,67 @@ fn synth(n_enis: usize, rng: &mut Rng) -> Synth {
     }
 }
 
-/// `n` records: 60 % internet scans of common ports, 25 % internal connections to a
-/// neighbour's port, 15 % outbound connections; a share of `accept_share` of ACCEPT records.
-fn records(s: &Synth, n: usize, accept_share: u64, rng: &mut Rng) -> Vec<FlowRecord> {
+/// One flow class: interface, peer, service port and who opened it.
+struct Class {
+    eni: usize,
+    peer: IpAddr,
+    port: u16,
+    inbound: bool,
+}
+
+/// A pool of `n` classes: 60 % internet scans of common ports, 25 % internal connections to
+/// a neighbour's port, 15 % outbound connections.
+fn classes(s: &Synth, n: usize, rng: &mut Rng) -> Vec<Class> {
     let scanners: Vec<IpAddr> = (0..2000u32)
         .map(|i| IpAddr::V4(Ipv4Addr::from(0xCB00_7100u32 + i * 7919)))
         .collect();
+    (0..n)
+        .map(|_| {
+            let eni = rng.skewed(s.enis.len() as u64) as usize;
+            let port = PORTS[rng.skewed(PORTS.len() as u64) as usize];
+            let kind = rng.below(100);
+            if kind < 60 {
+                let peer = scanners[rng.skewed(scanners.len() as u64) as usize];
+                Class {
+                    eni,
+                    peer,
+                    port,
+                    inbound: true,
+                }
+            } else if kind < 85 {
+                let other = s.enis[rng.below(s.enis.len() as u64) as usize].1;
+                Class {
+                    eni,
+                    peer: IpAddr::V4(other),
+                    port,
+                    inbound: true,
+                }
+            } else {
+                let peer = scanners[rng.below(64) as usize];
+                Class {
+                    eni,
+                    peer,
+                    port,
+                    inbound: false,
+                }
+            }
+        })
+        .collect()
+}
+
+/// `n` records drawn (skewed: some flows retry far more than others) from `pool`, with
+/// random source ports; `accept_share` % of them ACCEPT.
+fn records(
+    s: &Synth,
+    pool: &[Class],
+    n: usize,
+    accept_share: u64,
+    rng: &mut Rng,
+) -> Vec<FlowRecord> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let (eni, addr) = &s.enis[rng.skewed(s.enis.len() as u64) as usize];
+        let c = &pool[rng.skewed(pool.len() as u64) as usize];
+        let (eni, addr) = &s.enis[c.eni];
         let local = IpAddr::V4(*addr);
         let action = if rng.below(100) < accept_share {
             Action::Accept
@@ -195,20 +249,12 @@ fn records(s: &Synth, n: usize, accept_share: u64, rng: &mut Rng) -> Vec<FlowRec
             Action::Reject
         };
         let sport = 32768 + rng.below(28000) as u16;
-        let port = PORTS[rng.skewed(PORTS.len() as u64) as usize];
-        let kind = rng.below(100);
         let start = 1_700_000_000 + (i as i64 / 1000) * 60;
-        let r = if kind < 60 {
-            let peer = scanners[rng.skewed(scanners.len() as u64) as usize];
-            FlowRecord::new(eni, peer, sport, local, port, 6, action)
-                .with_direction(Direction::Ingress)
-        } else if kind < 85 {
-            let (_, other) = &s.enis[rng.below(s.enis.len() as u64) as usize];
-            FlowRecord::new(eni, IpAddr::V4(*other), sport, local, port, 6, action)
+        let r = if c.inbound {
+            FlowRecord::new(eni, c.peer, sport, local, c.port, 6, action)
                 .with_direction(Direction::Ingress)
         } else {
-            let peer = scanners[rng.below(64) as usize];
-            FlowRecord::new(eni, local, sport, peer, port, 6, action)
+            FlowRecord::new(eni, local, sport, c.peer, c.port, 6, action)
                 .with_direction(Direction::Egress)
         };
         out.push(r.with_start(start));
@@ -250,37 +296,65 @@ fn main() {
         snap.nacls.len(),
         problems.len()
     );
-    let rejects = records(&s, n, 0, &mut rng);
-    let (secs, rep) = run(&snap, &rejects);
-    let rate = n as f64 / secs;
-    println!(
-        "REJECT only: {n} records in {secs:.3} s = {:.2} M records/s; {} groups, {} decisions evaluated",
-        rate / 1e6,
-        rep.rejects.len(),
-        rep.counts.decisions_evaluated
-    );
-    for k in &rep.reasons {
+    let n_classes: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(50_000);
+    let pool = classes(&s, n_classes, &mut rng);
+    let mut tsv = vec![];
+    for (name, recs) in [
+        ("reject", records(&s, &pool, n, 0, &mut rng)),
+        ("mixed", records(&s, &pool, n, 30, &mut rng)),
+        ("distinct", {
+            // Worst case: every record its own class and group (all words made per record).
+            let wide = classes(&s, n, &mut rng);
+            let mut v = Vec::with_capacity(n);
+            for (i, c) in wide.iter().enumerate() {
+                let (eni, addr) = &s.enis[c.eni];
+                let (a, b) = if c.inbound {
+                    (c.peer, IpAddr::V4(*addr))
+                } else {
+                    (IpAddr::V4(*addr), c.peer)
+                };
+                let d = if c.inbound {
+                    Direction::Ingress
+                } else {
+                    Direction::Egress
+                };
+                v.push(
+                    FlowRecord::new(eni, a, 40000, b, c.port, 6, Action::Reject)
+                        .with_direction(d)
+                        .with_start(1_700_000_000 + i as i64 / 1000 * 60),
+                );
+            }
+            v
+        }),
+    ] {
+        let (secs, rep) = run(&snap, &recs);
+        let rate = n as f64 / secs;
         println!(
-            "  {:<18} {:>9} records {:>7} groups",
-            k.kind, k.records, k.groups
+            "{name}: {n} records in {secs:.3} s = {:.2} M records/s; {} REJECT groups, {} drift groups, {} decisions evaluated, {} unused rules",
+            rate / 1e6,
+            rep.rejects.len(),
+            rep.drift.len(),
+            rep.counts.decisions_evaluated,
+            rep.unused_rules().count()
         );
+        for k in &rep.reasons {
+            println!(
+                "  {:<18} {:>9} records {:>7} groups",
+                k.kind, k.records, k.groups
+            );
+        }
+        tsv.push((format!("{name}_records_per_s"), format!("{rate:.0}")));
+        tsv.push((
+            format!("{name}_decisions"),
+            rep.counts.decisions_evaluated.to_string(),
+        ));
+        tsv.push((format!("{name}_groups"), rep.rejects.len().to_string()));
     }
-    let mixed = records(&s, n, 30, &mut rng);
-    let (msecs, mrep) = run(&snap, &mixed);
-    let mrate = n as f64 / msecs;
-    println!(
-        "mixed (30 % ACCEPT: reply index, drift, rule usage): {n} records in {msecs:.3} s = {:.2} M records/s; {} REJECT groups, {} drift groups, {} unused rules",
-        mrate / 1e6,
-        mrep.rejects.len(),
-        mrep.drift.len(),
-        mrep.unused_rules().count()
-    );
     println!("TSV\tenis\t{}", snap.enis.len());
     println!("TSV\tsecurity_groups\t{}", snap.security_groups.len());
     println!("TSV\trecords\t{n}");
-    println!("TSV\treject_records_per_s\t{rate:.0}");
-    println!("TSV\treject_decisions\t{}", rep.counts.decisions_evaluated);
-    println!("TSV\treject_groups\t{}", rep.rejects.len());
-    println!("TSV\tmixed_records_per_s\t{mrate:.0}");
-    println!("TSV\tmixed_decisions\t{}", mrep.counts.decisions_evaluated);
+    println!("TSV\tclasses\t{n_classes}");
+    for (k, v) in tsv {
+        println!("TSV\t{k}\t{v}");
+    }
 }

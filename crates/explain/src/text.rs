@@ -7,7 +7,7 @@
 use flowwatch_net::model::{NaclEntry, SgPeer, SgRule};
 use flowwatch_net::nacl::DEFAULT_RULE_NUMBER;
 use flowwatch_net::packet::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, protocol_name};
-use flowwatch_net::{Cidr, Direction, EniIdx, Packet, Snapshot};
+use flowwatch_net::{Cidr, Direction, EniIdx, Packet, SgIdx, Snapshot};
 use serde::Serialize;
 
 /// A security-group rule near a packet it did not admit.
@@ -124,7 +124,7 @@ pub fn nacl_rule_text(entry: Option<&NaclEntry>, v6: bool) -> String {
 /// How far a rule is from admitting the packet: (tier, distance); lower is nearer.
 /// Tier 0: right protocol and peer, only the port (or ICMP type) differs; 1: right peer,
 /// other protocol; 2: right service, other peer; 3: neither.
-fn nearness(s: &Snapshot, r: &SgRule, d: Direction, p: &Packet) -> (u8, u32, String) {
+fn nearness(s: &Snapshot, r: &SgRule, d: Direction, p: &Packet) -> (u8, u32) {
     let proto_ok = r.protocol.is_none_or(|x| x == p.protocol);
     // The same packet moved onto the rule's service: does the peer alone match?
     let mut on_service = *p;
@@ -135,10 +135,6 @@ fn nearness(s: &Snapshot, r: &SgRule, d: Direction, p: &Packet) -> (u8, u32, Str
     on_service.icmp_type = u8::try_from(r.from_port).ok();
     on_service.icmp_code = u8::try_from(r.to_port).ok();
     let peer_ok = s.sg_rule_matches(r, d, &on_service);
-    let peer = match d {
-        Direction::Ingress => p.src,
-        Direction::Egress => p.dst,
-    };
     let gap = if p.has_ports() && r.from_port >= 0 {
         let port = i32::from(p.dst_port);
         let hi = r.to_port.max(r.from_port);
@@ -146,24 +142,27 @@ fn nearness(s: &Snapshot, r: &SgRule, d: Direction, p: &Packet) -> (u8, u32, Str
     } else {
         0
     };
-    match (peer_ok, proto_ok) {
-        (true, true) => {
-            let what = if p.has_ports() {
-                format!("not {}", p.dst_port)
-            } else if p.is_icmp() {
-                "not this icmp type".into()
-            } else {
-                format!("not {}", protocol_name(p.protocol))
-            };
-            (0, gap, what)
-        }
-        (true, false) => (1, 0, format!("not {}", protocol_name(p.protocol))),
-        (false, true) => (2, gap, format!("not {} {peer}", peer_word(d))),
-        (false, false) => (
-            3,
-            gap,
-            format!("not {} {} {peer}", packet_service(p), peer_word(d)),
-        ),
+    let tier = match (peer_ok, proto_ok) {
+        (true, true) => 0,
+        (true, false) => 1,
+        (false, true) => 2,
+        (false, false) => 3,
+    };
+    (tier, gap)
+}
+
+/// What the packet has that a rule of `tier` lacks.
+fn mismatch(tier: u8, d: Direction, p: &Packet) -> String {
+    let peer = match d {
+        Direction::Ingress => p.src,
+        Direction::Egress => p.dst,
+    };
+    match tier {
+        0 if p.has_ports() => format!("not {}", p.dst_port),
+        0 if p.is_icmp() => "not this icmp type".into(),
+        0 | 1 => format!("not {}", protocol_name(p.protocol)),
+        2 => format!("not {} {peer}", peer_word(d)),
+        _ => format!("not {} {} {peer}", packet_service(p), peer_word(d)),
     }
 }
 
@@ -175,7 +174,7 @@ pub(crate) fn nearest_rules(
     p: &Packet,
     n: usize,
 ) -> Vec<NearestRule> {
-    let mut all: Vec<(u8, u32, NearestRule)> = Vec::new();
+    let mut all: Vec<(u8, u32, SgIdx, usize)> = Vec::new();
     for &g in &s.eni(eni).groups {
         let sg = s.security_group(g);
         let rules = match d {
@@ -183,19 +182,21 @@ pub(crate) fn nearest_rules(
             Direction::Egress => &sg.egress,
         };
         for (i, r) in rules.iter().enumerate() {
-            let (tier, dist, mismatch) = nearness(s, r, d, p);
-            all.push((
-                tier,
-                dist,
-                NearestRule {
-                    group_id: sg.id.clone(),
-                    rule_index: i,
-                    rule: sg_rule_text(r, d),
-                    mismatch,
-                },
-            ));
+            let (tier, dist) = nearness(s, r, d, p);
+            all.push((tier, dist, g, i));
         }
     }
     all.sort_by_key(|a| (a.0, a.1));
-    all.into_iter().take(n).map(|(_, _, r)| r).collect()
+    all.into_iter()
+        .take(n)
+        .filter_map(|(tier, _, g, i)| {
+            let rule = s.sg_rule(g, d, i)?;
+            Some(NearestRule {
+                group_id: s.security_group(g).id.clone(),
+                rule_index: i,
+                rule: sg_rule_text(rule, d),
+                mismatch: mismatch(tier, d, p),
+            })
+        })
+        .collect()
 }

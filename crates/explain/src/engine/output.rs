@@ -120,8 +120,28 @@ impl Engine<'_> {
     }
 
     fn groups_out(&self, map: &FxMap<GroupKey, GroupAcc>, unknown: &[String]) -> Vec<FlowGroup> {
-        let mut out: Vec<FlowGroup> = map
-            .iter()
+        // Order on the compact keys first (no strings built, no large structs moved), then
+        // put only the sorted groups into words.
+        let id = |e: EniRef| -> &str {
+            match e {
+                EniRef::Known(e) => &self.s.eni(e).id,
+                EniRef::Unknown(i) => unknown.get(i as usize).map_or("", String::as_str),
+            }
+        };
+        let mut order: Vec<(&GroupKey, &GroupAcc)> = map.iter().collect();
+        order.sort_unstable_by(|(ka, a), (kb, b)| {
+            b.records
+                .cmp(&a.records)
+                .then_with(|| id(ka.eni).cmp(id(kb.eni)))
+                .then_with(|| ka.peer.cmp(&kb.peer))
+                .then_with(|| ka.port.cmp(&kb.port))
+                .then_with(|| ka.proto.cmp(&kb.proto))
+                .then_with(|| ka.reply.cmp(&kb.reply))
+                .then_with(|| format!("{:?}", ka.dir).cmp(&format!("{:?}", kb.dir)))
+                .then_with(|| format!("{:?}", ka.decision).cmp(&format!("{:?}", kb.decision)))
+        });
+        order
+            .into_iter()
             .map(|(k, acc)| {
                 let reason = self.reason(k, acc);
                 FlowGroup {
@@ -143,16 +163,7 @@ impl Engine<'_> {
                     reason,
                 }
             })
-            .collect();
-        out.sort_by(|a, b| {
-            b.records
-                .cmp(&a.records)
-                .then_with(|| a.interface.interface_id.cmp(&b.interface.interface_id))
-                .then_with(|| a.peer_address.cmp(&b.peer_address))
-                .then_with(|| a.port.cmp(&b.port))
-                .then_with(|| a.explanation.cmp(&b.explanation))
-        });
-        out
+            .collect()
     }
 
     pub(super) fn report(&self, unknown: &[String]) -> Report {
