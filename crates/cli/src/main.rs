@@ -157,6 +157,9 @@ flowwatch ingest 'exports/*.gz' --log-format '${version} ${vpc-id} ${srcaddr} ${
     /// Which traffic can get where? Network access analysis over a snapshot, exhaustive
     #[command(long_about = net::ACCESS_LONG_ABOUT)]
     Access(net::AccessArgs),
+    /// Why was it rejected? The rule behind every REJECT in a log group, drift, unused rules
+    #[command(long_about = net::EXPLAIN_LONG_ABOUT)]
+    Explain(net::ExplainArgs),
     /// Write the flow logs AWS would write for a traffic file played through a snapshot
     #[command(long_about = net::SIMULATE_LONG_ABOUT)]
     Simulate(net::SimulateArgs),
@@ -326,6 +329,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Snapshot(cmd) => net::run_snapshot(cmd, out),
         Command::Reach(args) => net::run_reach(args, out),
         Command::Access(args) => net::run_access(args, out),
+        Command::Explain(args) => net::run_explain(&cli.data_dir, args, out),
         Command::Simulate(args) => net::run_simulate(&cli.data_dir, args, out),
         Command::Watch {
             paths,

@@ -743,3 +743,78 @@ pub fn run_simulate(data_dir: &Path, args: SimulateArgs, out: OutputFormat) -> R
     }
     Ok(exit::OK)
 }
+
+pub const EXPLAIN_LONG_ABOUT: &str = "Names the reason behind every REJECT in a log group, from a \
+snapshot of the AWS configuration: REJECT records are grouped (by interface, direction, peer, protocol \
+and port) and each group gets its reason — the network ACL and rule number (an inbound ACCEPT followed by \
+an outbound REJECT of the reply is a NACL; the peer's records are checked too), the security groups \
+attached with the nearest rules that did not match, no route or a blackhole route, or \"no rule explains \
+this\" (stale snapshot, connection timeout or asymmetric path). It also reports the reverse: ACCEPTed \
+traffic that the snapshot would reject (configuration drift), and security-group rules that allowed \
+nothing in the period (candidates for removal). Records are enriched with the instance, subnet, VPC and \
+security groups of their interface.\n\n`--output json` prints the whole report.\n\n\
+Examples:\n  flowwatch explain --snapshot ./snapshot --log-group prod --start -24h --end now\n  \
+flowwatch explain --snapshot ./snapshot --log-group sim -o json | jq '.rejects'";
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The snapshot directory (see `flowwatch snapshot --help`).
+    #[arg(long)]
+    pub snapshot: PathBuf,
+    /// The log group to read.
+    #[arg(long, short = 'g', default_value = "vpc-flow-logs")]
+    pub log_group: String,
+    /// Start of the range (ISO-8601, epoch, or relative such as -24h); default: all data.
+    #[arg(long, allow_hyphen_values = true)]
+    pub start: Option<String>,
+    /// End of the range; default: all data.
+    #[arg(long, allow_hyphen_values = true)]
+    pub end: Option<String>,
+}
+
+pub fn run_explain(data_dir: &Path, args: ExplainArgs, out: OutputFormat) -> Result<u8> {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let start_ms = match &args.start {
+        Some(t) => crate::query::parse_time(t, now_ms)?,
+        None => i64::MIN,
+    };
+    let end_ms = match &args.end {
+        Some(t) => crate::query::parse_time(t, now_ms)?,
+        None => i64::MAX,
+    };
+    if end_ms <= start_ms {
+        bail!("--end must be after --start");
+    }
+    let reader = flowwatch_store::StoreReader::open(data_dir).map_err(|e| {
+        anyhow::anyhow!("cannot open the data directory {}: {e}", data_dir.display())
+    })?;
+    let (snapshot, _problems) = load(&args.snapshot)?;
+    let started = std::time::Instant::now();
+    let (report, stats) = flowwatch_explain::explain_store(
+        &snapshot,
+        &reader,
+        &args.log_group,
+        start_ms,
+        end_ms,
+        flowwatch_explain::ExplainOptions::default(),
+    )?;
+    match out {
+        OutputFormat::Json | OutputFormat::Ndjson | OutputFormat::Cloudwatch => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"report": report, "read": stats}))?
+            );
+        }
+        OutputFormat::Table | OutputFormat::Csv => {
+            print!("{}", flowwatch_explain::render_table(&report));
+            eprintln!(
+                "{} record(s) from {} file(s) of log group {} in {:.2} s",
+                stats.records,
+                stats.files,
+                args.log_group,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(exit::OK)
+}

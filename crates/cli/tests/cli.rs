@@ -870,4 +870,25 @@ rate = 1
     assert!(by.contains(&("REJECT".to_string(), 80)), "{by:?}");
     assert!(by.contains(&("ACCEPT".to_string(), 443)), "{by:?}");
     assert!(!by.contains(&("ACCEPT".to_string(), 80)), "{by:?}");
+
+    // Explain: the simulated REJECTs of port 80 are the web group's, which allows only 22.
+    let e = run(&data, &["explain", "--snapshot", s, "--log-group", "sim"]);
+    assert!(e.status.success(), "{}", stderr(&e));
+    let text = String::from_utf8_lossy(&e.stdout);
+    assert!(text.contains("sg-09ccba6656672061b"), "{text}");
+    assert!(text.contains("not 80"), "{text}");
+    let e = run(
+        &data,
+        &[
+            "explain",
+            "--snapshot",
+            s,
+            "--log-group",
+            "sim",
+            "-o",
+            "json",
+        ],
+    );
+    assert!(e.status.success(), "{}", stderr(&e));
+    assert!(json(&e)["read"]["records"].as_u64().unwrap() > 0);
 }
