@@ -659,6 +659,34 @@ fn snapshot_load_and_reach_with_exit_codes() {
     );
     assert!(text.contains("sg-09ccba6656672061b"), "{text}");
 
+    // From the internet an instance id means its public address: 22 is open, 80 is not.
+    let to_instance = |port: &str| {
+        run(
+            tmp.path(),
+            &[
+                "reach",
+                "--snapshot",
+                s,
+                "--source",
+                "8.8.8.8",
+                "--destination",
+                "i-06669a407b2ef3ae5",
+                "--port",
+                port,
+            ],
+        )
+    };
+    let open = to_instance("22");
+    assert_eq!(
+        open.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&open.stdout)
+    );
+    let closed = to_instance("80");
+    assert_eq!(closed.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&closed.stdout).contains("ENI_SG_RULES_MISMATCH"));
+
     // An unknown id is an error (exit 1) that says so; so is a missing snapshot.
     let out = run(
         tmp.path(),

@@ -236,10 +236,20 @@ pub fn reach(s: &Snapshot, q: &Query) -> Analysis {
         Ok(x) => x,
         Err(e) => return blocked(*e),
     };
-    let (dst, must_pass) = match resolve_destination(s, &q.destination) {
+    let (mut dst, must_pass) = match resolve_destination(s, &q.destination) {
         Ok(x) => x,
         Err(e) => return blocked(*e),
     };
+    // From the internet an instance or ENI is addressed by its public IP (the one its
+    // primary private address maps to), as the simulator and AWS do.
+    if matches!(start, Start::Internet)
+        && let Endpoint::Id(id) = &q.destination
+        && let Some(e) = s.eni_idx(id)
+        && let Some(private) = dst
+        && let Some(public) = s.eni(e).public_ip_of(private)
+    {
+        dst = Some(public);
+    }
     let Some(dst) = q.destination_address.map(Addr::from_ip).or(dst) else {
         return blocked(Explanation::new(
             ExplanationCode::NoSourceOrDestination,
