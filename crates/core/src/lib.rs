@@ -14,5 +14,5 @@ pub mod field;
 pub mod format;
 pub mod time;
 
-pub use field::{FIELD_COUNT, FIELDS, FieldDef, FieldId, FieldType};
+pub use field::{FIELD_COUNT, FIELDS, FieldDef, FieldId, FieldType, V5_FORMAT};
 pub use format::{LogFormat, Slot};

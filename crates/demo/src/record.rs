@@ -20,38 +20,7 @@ const VERSION: i64 = 5;
 pub(crate) use flowwatch_core::FieldId as Column;
 
 /// The columns in [`LOG_FORMAT`] order (a unit test keeps the two in step).
-pub(crate) const COLUMNS: [Column; 27] = {
-    use Column::*;
-    [
-        Version,
-        AccountId,
-        InterfaceId,
-        SrcAddr,
-        DstAddr,
-        SrcPort,
-        DstPort,
-        Protocol,
-        Packets,
-        Bytes,
-        Start,
-        End,
-        Action,
-        LogStatus,
-        VpcId,
-        SubnetId,
-        InstanceId,
-        TcpFlags,
-        Type,
-        PktSrcAddr,
-        PktDstAddr,
-        Region,
-        AzId,
-        FlowDirection,
-        TrafficPath,
-        PktSrcAwsService,
-        PktDstAwsService,
-    ]
-};
+pub(crate) const COLUMNS: [Column; 27] = flowwatch_core::V5_FORMAT;
 
 /// The Parquet physical type AWS documents for a column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,36 +24,7 @@ pub const OBJECT_PERIOD: i64 = 300;
 /// The default format: the v2 default fields, then the v3–v5 fields the simulator fills
 /// (`describe-flow-logs` `LogFormat` order).
 pub fn default_format() -> LogFormat {
-    use FieldId::*;
-    LogFormat::from_fields(&[
-        Version,
-        AccountId,
-        InterfaceId,
-        SrcAddr,
-        DstAddr,
-        SrcPort,
-        DstPort,
-        Protocol,
-        Packets,
-        Bytes,
-        Start,
-        End,
-        Action,
-        LogStatus,
-        VpcId,
-        SubnetId,
-        InstanceId,
-        TcpFlags,
-        Type,
-        PktSrcAddr,
-        PktDstAddr,
-        Region,
-        AzId,
-        FlowDirection,
-        TrafficPath,
-        PktSrcAwsService,
-        PktDstAwsService,
-    ])
+    LogFormat::from_fields(&flowwatch_core::V5_FORMAT)
 }
 
 /// One record's value for `field` as a text token (`-` when not applicable).
