@@ -2,12 +2,12 @@
 //! `docs/examples/monitor.json`, run on a small fixture ingested into a temporary store, with
 //! every expected value worked out by hand.
 
+mod common;
+
 use std::path::Path;
 
 use flowwatch_contrib::{InsightRuleReport, ReportRequest};
-use flowwatch_flowlog::{Output, ReadOptions, SourceDefaults, read_stream};
 use flowwatch_monitor::{ContributorRun, Definitions, check, contributor_reports};
-use flowwatch_store::{SourceEntry, Store};
 
 /// The group the example file's rules read.
 const GROUP: &str = "demo/vpc-flow-logs";
@@ -27,27 +27,7 @@ const FIXTURE: &str = "\
 ";
 
 fn ingest(dir: &Path, group: &str, text: &str) {
-    let mut store = Store::open(dir).expect("store");
-    store.ensure_group(group).expect("group");
-    let mut txn = store.begin(group).expect("txn");
-    let summary = read_stream(
-        text.as_bytes(),
-        "fixture",
-        SourceDefaults::default(),
-        &ReadOptions::default(),
-        &mut |o| match o {
-            Output::Batch(b) => txn.write(&b).expect("write"),
-            Output::Reject(r) => panic!("rejected: {r:?}"),
-        },
-    );
-    txn.add_source(SourceEntry {
-        key: format!("fixture-{group}"),
-        name: "fixture".into(),
-        bytes: text.len() as u64,
-        records: summary.records,
-        rejected: 0,
-    });
-    store.commit(txn).expect("commit");
+    common::ingest(dir, group, &format!("fixture-{group}"), text);
 }
 
 fn run(dir: &Path, start: i64, end: i64, period: u32) -> ContributorRun {

@@ -1,14 +1,14 @@
 //! The store → backfill → series path on the spec's fixture (§1.8) with the VPC guide's
 //! rejected-SSH filter (§2.5), and the documented example definition file.
 
+mod common;
+
 use std::path::Path;
 
 use chrono::DateTime;
 use flowwatch_alarm::model::Dimension;
 use flowwatch_alarm::{MetricQuery, MetricRef, MetricSource, Stat};
-use flowwatch_flowlog::{Output, ReadOptions, SourceDefaults, read_stream};
 use flowwatch_monitor::{BackfillOptions, Definitions, MetricStore, backfill, check, replay};
-use flowwatch_store::{SourceEntry, Store};
 
 const FIXTURE: &str = "\
 2 123456789012 eni-0a1 61.177.172.128 172.31.83.158 39611 22 6 1 40 1563108188 1563108227 REJECT OK
@@ -20,27 +20,7 @@ const FIXTURE: &str = "\
 const GROUP: &str = "/aws/vpc/fixture";
 
 fn ingest(dir: &Path, text: &str) {
-    let mut store = Store::open(dir).expect("store");
-    store.ensure_group(GROUP).expect("group");
-    let mut txn = store.begin(GROUP).expect("txn");
-    let summary = read_stream(
-        text.as_bytes(),
-        "fixture",
-        SourceDefaults::default(),
-        &ReadOptions::default(),
-        &mut |o| match o {
-            Output::Batch(b) => txn.write(&b).expect("write"),
-            Output::Reject(r) => panic!("rejected: {r:?}"),
-        },
-    );
-    txn.add_source(SourceEntry {
-        key: "fixture".into(),
-        name: "fixture".into(),
-        bytes: text.len() as u64,
-        records: summary.records,
-        rejected: 0,
-    });
-    store.commit(txn).expect("commit");
+    common::ingest(dir, GROUP, "fixture", text);
 }
 
 fn definitions() -> Definitions {

@@ -2,16 +2,16 @@
 //! interrupted recomputation finished on the next start), alarm states that survive a
 //! restart, SetAlarmState recorded in the history.
 
+mod common;
+
 use std::path::Path;
 
 use chrono::DateTime;
 use flowwatch_alarm::{ManualClock, StateValue};
-use flowwatch_flowlog::{Output, ReadOptions, SourceDefaults, read_stream};
 use flowwatch_monitor::live::{history_path, load_states, state_path};
 use flowwatch_monitor::{
     Definitions, FilterSeries, LiveAlarms, read_history, recover_metrics, update_metrics,
 };
-use flowwatch_store::{SourceEntry, Store};
 
 const GROUP: &str = "live";
 /// 2019-07-14 12:43:08 UTC and nearby.
@@ -22,27 +22,7 @@ const LINES: &str = "\
 ";
 
 fn ingest(dir: &Path, key: &str, text: &str) {
-    let mut store = Store::open(dir).expect("store");
-    store.ensure_group(GROUP).expect("group");
-    let mut txn = store.begin(GROUP).expect("txn");
-    let summary = read_stream(
-        text.as_bytes(),
-        key,
-        SourceDefaults::default(),
-        &ReadOptions::default(),
-        &mut |o| match o {
-            Output::Batch(b) => txn.write(&b).expect("write"),
-            Output::Reject(r) => panic!("rejected: {r:?}"),
-        },
-    );
-    txn.add_source(SourceEntry {
-        key: key.into(),
-        name: key.into(),
-        bytes: text.len() as u64,
-        records: summary.records,
-        rejected: 0,
-    });
-    store.commit(txn).expect("commit");
+    common::ingest(dir, GROUP, key, text);
 }
 
 fn import(dir: &Path) {

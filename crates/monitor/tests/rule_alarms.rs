@@ -3,16 +3,17 @@
 //! counted once, a compacted hour recounted, never doubled), and live alarms reacting to a
 //! new commit.
 
+mod common;
+
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
 use flowwatch_alarm::{ManualClock, StateValue};
 use flowwatch_contrib::InsightRuleMetric;
-use flowwatch_flowlog::{Output, ReadOptions, SourceDefaults, read_stream};
 use flowwatch_monitor::{
     BackfillOptions, Definitions, LiveAlarms, RuleMetrics, backfill, check, replay_stored,
 };
-use flowwatch_store::{SourceEntry, Store};
+use flowwatch_store::Store;
 
 const GROUP: &str = "vpc";
 /// 2023-11-14T22:00:00Z.
@@ -32,27 +33,7 @@ fn record(src: &str, secs: i64, action: &str) -> String {
 }
 
 fn ingest(dir: &Path, key: &str, text: &str) {
-    let mut store = Store::open(dir).expect("store");
-    store.ensure_group(GROUP).expect("group");
-    let mut txn = store.begin(GROUP).expect("txn");
-    let summary = read_stream(
-        text.as_bytes(),
-        key,
-        SourceDefaults::default(),
-        &ReadOptions::default(),
-        &mut |o| match o {
-            Output::Batch(b) => txn.write(&b).expect("write"),
-            Output::Reject(r) => panic!("rejected: {r:?}"),
-        },
-    );
-    txn.add_source(SourceEntry {
-        key: key.into(),
-        name: key.into(),
-        bytes: text.len() as u64,
-        records: summary.records,
-        rejected: 0,
-    });
-    store.commit(txn).expect("commit");
+    common::ingest(dir, GROUP, key, text);
 }
 
 /// Two rules (rejected and all connections, keyed by source address) and two alarms:
