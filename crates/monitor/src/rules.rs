@@ -153,11 +153,13 @@ impl RuleMetrics {
             let key = (group.clone(), UNPARTITIONED);
             let before = self.counted.get(&key).cloned().unwrap_or_default();
             if !before.is_subset(&unpartitioned) {
-                // Rare (files flowwatch did not write, then removed): count everything again.
+                // Rare (files flowwatch did not write, then removed): their records may lie in
+                // any period of any rule, so everything is forgotten and counted again. After
+                // the reset nothing is counted, so this cannot recur in the second pass.
                 self.engine.forget_range(i64::MIN, i64::MAX);
-                self.counted.retain(|(g, _), _| g != group);
+                self.counted.clear();
+                return self.refresh_range(data_dir, from, to);
             }
-            let before = self.counted.get(&key).cloned().unwrap_or_default();
             for path in unpartitioned.difference(&before) {
                 stats.files += 1;
                 self.observe(group, path, from, to, &mut stats)?;
