@@ -17,6 +17,11 @@ pub enum SimError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot encode {} as Parquet: {source}", path.display())]
+    Parquet {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
 }
 
 impl SimError {

@@ -4,6 +4,7 @@
 //! a header line first. Deterministic: the gzip header carries no time and the hash comes from
 //! the seed and the key.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,8 +16,8 @@ use flowwatch_core::format::Slot;
 use flowwatch_core::{FieldId, LogFormat};
 
 use crate::error::{Result, SimError};
+use crate::record::{Interface, Record, SimOutput, Traffic5};
 use crate::rng::Rng;
-use crate::sim::{Interface, Record, SimOutput};
 
 /// Seconds covered by one text object: AWS publishes every 5 minutes.
 pub const OBJECT_PERIOD: i64 = 300;
@@ -27,43 +28,95 @@ pub fn default_format() -> LogFormat {
     LogFormat::from_fields(&flowwatch_core::V5_FORMAT)
 }
 
+/// One record's value for a field, typed as Parquet delivery stores it ([`FieldId::def`]'s
+/// type): the text token is its rendering, so text and Parquet always agree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value<'a> {
+    /// `-` in text, null in Parquet.
+    Null,
+    Int(i64),
+    Str(Cow<'a, str>),
+}
+
+impl Value<'_> {
+    /// The text token: `-` for null.
+    pub fn token(self) -> String {
+        match self {
+            Value::Null => "-".to_string(),
+            Value::Int(n) => n.to_string(),
+            Value::Str(s) => s.into_owned(),
+        }
+    }
+}
+
+/// A string value; `-` (what the snapshot says for "none", e.g. an unknown zone) is null.
+fn text(s: &str) -> Value<'_> {
+    if s == "-" {
+        Value::Null
+    } else {
+        Value::Str(Cow::Borrowed(s))
+    }
+}
+
+fn owned<'a>(s: impl ToString) -> Value<'a> {
+    Value::Str(Cow::Owned(s.to_string()))
+}
+
+/// One record's value for `field` (null when not applicable).
+pub fn value<'a>(field: FieldId, r: &Record, iface: &'a Interface, version: u8) -> Value<'a> {
+    use FieldId::*;
+    if let Some(t) = &r.traffic
+        && let Some(v) = traffic_value(field, t)
+    {
+        return v;
+    }
+    match field {
+        Version => Value::Int(i64::from(version)),
+        AccountId => text(&iface.account),
+        InterfaceId => text(&iface.id),
+        Start => Value::Int(r.start),
+        End => Value::Int(r.end),
+        LogStatus => text(r.log_status.as_str()),
+        VpcId => text(&iface.vpc_id),
+        SubnetId => text(&iface.subnet_id),
+        InstanceId => iface.instance_id.as_deref().map_or(Value::Null, text),
+        Region => text(&iface.region),
+        AzId => text(&iface.az_id),
+        // The packet fields of NODATA and SKIPDATA records, and fields not simulated.
+        _ => Value::Null,
+    }
+}
+
+/// The packet fields of an OK record; `None` for the other fields.
+fn traffic_value(field: FieldId, t: &Traffic5) -> Option<Value<'static>> {
+    use FieldId::*;
+    let count = |n: u64| Value::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    let int = |n: u16| Value::Int(i64::from(n));
+    let service = |s: Option<&'static str>| s.map_or(Value::Null, text);
+    Some(match field {
+        SrcAddr => owned(t.srcaddr),
+        DstAddr => owned(t.dstaddr),
+        SrcPort => int(t.srcport),
+        DstPort => int(t.dstport),
+        Protocol => int(t.protocol.into()),
+        Packets => count(t.packets),
+        Bytes => count(t.bytes),
+        Action => text(t.action.as_str()),
+        TcpFlags => int(t.tcp_flags.into()),
+        Type => text(if t.srcaddr.is_ipv6() { "IPv6" } else { "IPv4" }),
+        PktSrcAddr => owned(t.pkt_srcaddr),
+        PktDstAddr => owned(t.pkt_dstaddr),
+        PktSrcAwsService => service(t.pkt_src_aws_service),
+        PktDstAwsService => service(t.pkt_dst_aws_service),
+        FlowDirection => text(t.flow_direction.as_str()),
+        TrafficPath => t.traffic_path.map_or(Value::Null, |p| int(p.into())),
+        _ => return None,
+    })
+}
+
 /// One record's value for `field` as a text token (`-` when not applicable).
 pub fn token(field: FieldId, r: &Record, iface: &Interface, version: u8) -> String {
-    use FieldId::*;
-    let dash = || "-".to_string();
-    let t = r.traffic.as_ref();
-    match field {
-        Version => version.to_string(),
-        AccountId => iface.account.clone(),
-        InterfaceId => iface.id.clone(),
-        SrcAddr => t.map_or_else(dash, |t| t.srcaddr.to_string()),
-        DstAddr => t.map_or_else(dash, |t| t.dstaddr.to_string()),
-        SrcPort => t.map_or_else(dash, |t| t.srcport.to_string()),
-        DstPort => t.map_or_else(dash, |t| t.dstport.to_string()),
-        Protocol => t.map_or_else(dash, |t| t.protocol.to_string()),
-        Packets => t.map_or_else(dash, |t| t.packets.to_string()),
-        Bytes => t.map_or_else(dash, |t| t.bytes.to_string()),
-        Start => r.start.to_string(),
-        End => r.end.to_string(),
-        Action => t.map_or_else(dash, |t| t.action.as_str().to_string()),
-        LogStatus => r.log_status.as_str().to_string(),
-        VpcId => iface.vpc_id.clone(),
-        SubnetId => iface.subnet_id.clone(),
-        InstanceId => iface.instance_id.clone().unwrap_or_else(dash),
-        TcpFlags => t.map_or_else(dash, |t| t.tcp_flags.to_string()),
-        Type => t.map_or_else(dash, |t| {
-            if t.srcaddr.is_ipv6() { "IPv6" } else { "IPv4" }.to_string()
-        }),
-        PktSrcAddr => t.map_or_else(dash, |t| t.pkt_srcaddr.to_string()),
-        PktDstAddr => t.map_or_else(dash, |t| t.pkt_dstaddr.to_string()),
-        Region => iface.region.clone(),
-        AzId => iface.az_id.clone(),
-        FlowDirection => t.map_or_else(dash, |t| t.flow_direction.as_str().to_string()),
-        TrafficPath => t
-            .and_then(|t| t.traffic_path)
-            .map_or_else(dash, |p| p.to_string()),
-        _ => dash(),
-    }
+    value(field, r, iface, version).token()
 }
 
 /// One record as a text line (no newline) in `format`.
@@ -80,22 +133,25 @@ pub fn render(r: &Record, iface: &Interface, format: &LogFormat) -> String {
     tokens.join(" ")
 }
 
-/// The text objects: (relative key, records) per account, region and 5-minute period.
-fn objects(out: &SimOutput) -> BTreeMap<(String, String, i64), Vec<&Record>> {
+/// The objects: records per account, region and `period` (by `end`).
+pub(crate) fn objects(
+    out: &SimOutput,
+    period: i64,
+) -> BTreeMap<(String, String, i64), Vec<&Record>> {
     let mut m: BTreeMap<(String, String, i64), Vec<&Record>> = BTreeMap::new();
     for r in &out.records {
         let Some(i) = out.interfaces.get(r.interface as usize) else {
             continue;
         };
-        let period = r.end.div_euclid(OBJECT_PERIOD) * OBJECT_PERIOD;
-        m.entry((i.account.clone(), i.region.clone(), period))
+        let start = r.end.div_euclid(period) * period;
+        m.entry((i.account.clone(), i.region.clone(), start))
             .or_default()
             .push(r);
     }
     m
 }
 
-fn object_hash(seed: u64, account: &str, region: &str, period: i64) -> u32 {
+pub(crate) fn object_hash(seed: u64, account: &str, region: &str, period: i64) -> u32 {
     // FNV-1a of the key, mixed with the seed.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in account
@@ -112,7 +168,7 @@ fn object_hash(seed: u64, account: &str, region: &str, period: i64) -> u32 {
 /// Write `out` under `dir` as gzip text objects in `format`; returns the files in key order.
 pub fn write_s3_layout(out: &SimOutput, dir: &Path, format: &LogFormat) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    for ((account, region, period), recs) in objects(out) {
+    for ((account, region, period), recs) in objects(out, OBJECT_PERIOD) {
         let time = DateTime::from_timestamp(period, 0).unwrap_or_default();
         let key_dir = dir.join(format!(
             "AWSLogs/{account}/vpcflowlogs/{region}/{}",
@@ -145,11 +201,20 @@ fn write_gzip(path: &Path, bytes: &[u8]) -> Result<()> {
         path: path.to_path_buf(),
         source,
     };
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d).map_err(io)?;
-    }
     let mut gz = GzEncoder::new(Vec::new(), Compression::new(6));
     gz.write_all(bytes).map_err(io)?;
     let data = gz.finish().map_err(io)?;
-    std::fs::write(path, data).map_err(io)
+    write_file(path, &data)
+}
+
+/// Write `bytes` to `path`, creating its directory.
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |source| SimError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).map_err(io)?;
+    }
+    std::fs::write(path, bytes).map_err(io)
 }

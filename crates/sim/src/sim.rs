@@ -1,181 +1,42 @@
-//! The simulation: connections from the traffic file, each walked through the model once per
-//! distinct 5-tuple (cached), turned into per-ENI observations, aggregated per capture window,
-//! plus NODATA for the windows in which a logged ENI saw nothing.
+//! The simulation: connections from the traffic file ([`crate::plan`]), each walked through the
+//! model of the phase in force once per distinct packet (cached), turned into per-ENI
+//! observations, aggregated per capture window, thinned by capture losses (SKIPDATA), plus
+//! NODATA for the windows in which a logged ENI saw nothing.
 
-use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use flowwatch_net::packet::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP};
-use flowwatch_net::{Addr, Endpoint, EniIdx, Packet, Query, Snapshot, reach};
+use flowwatch_net::packet::PROTO_TCP;
+use flowwatch_net::{Addr, Endpoint, Packet, Query, Snapshot, reach};
 
 use crate::error::{Result, SimError};
+use crate::loss;
 use crate::observe::{Action, FlowDirection, Obs, header_packet, observe};
+use crate::phase::{Phase, Phases, logged_interfaces};
+use crate::plan::{End, plan};
+use crate::record::{
+    FlowStats, InterfaceStats, LogStatus, Options, Record, SimOutput, Stats, Traffic5,
+};
 use crate::rng::Rng;
-use crate::traffic::{Schedule, SourcePort, Traffic};
+use crate::service::AwsServices;
+use crate::traffic::Traffic;
 
-/// How to simulate.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Options {
-    pub seed: u64,
-    /// `max-aggregation-interval`: 60 or 600 seconds.
-    pub aggregation_interval: u32,
-    /// ENI or instance ids whose flow logs are written; empty = every active ENI.
-    pub interfaces: Vec<String>,
-    /// The flow log's id, in object names (default derived from the seed).
-    pub flow_log_id: Option<String>,
-    /// Availability-zone name → zone id (`us-west-2a` → `usw2-az2`); see
-    /// [`crate::az_ids_from_dir`]. Zones missing here get a derived id (`usw2-az1` for `…a`).
-    pub az_ids: BTreeMap<String, String>,
-    /// Refuse a traffic file that opens more connections than this.
-    pub max_connections: u64,
-}
+/// Packet and byte counts stop at what a Parquet INT64 holds, so text and Parquet agree.
+const MAX_COUNT: u64 = i64::MAX.unsigned_abs();
 
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            seed: 42,
-            aggregation_interval: 60,
-            interfaces: Vec::new(),
-            flow_log_id: None,
-            az_ids: BTreeMap::new(),
-            max_connections: 5_000_000,
-        }
-    }
-}
-
-/// `log-status`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum LogStatus {
-    Ok,
-    NoData,
-}
-
-impl LogStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogStatus::Ok => "OK",
-            LogStatus::NoData => "NODATA",
-        }
-    }
-}
-
-/// A logged interface: the metadata fields of its records.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Interface {
-    pub id: String,
-    pub account: String,
-    pub region: String,
-    pub vpc_id: String,
-    pub subnet_id: String,
-    /// `None` for requester-managed ENIs (NAT gateways, endpoints).
-    pub instance_id: Option<String>,
-    pub az_id: String,
-}
-
-/// The packet part of an `OK` record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Traffic5 {
-    pub srcaddr: IpAddr,
-    pub dstaddr: IpAddr,
-    pub srcport: u16,
-    pub dstport: u16,
-    pub protocol: u8,
-    pub pkt_srcaddr: IpAddr,
-    pub pkt_dstaddr: IpAddr,
-    pub packets: u64,
-    pub bytes: u64,
-    pub action: Action,
-    pub tcp_flags: u8,
-    pub flow_direction: FlowDirection,
-    /// Egress records only.
-    pub traffic_path: Option<u8>,
-}
-
-/// One flow-log record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Record {
-    /// Index into [`SimOutput::interfaces`].
-    pub interface: u32,
-    pub start: i64,
-    pub end: i64,
-    pub log_status: LogStatus,
-    /// `None` for NODATA.
-    pub traffic: Option<Traffic5>,
-}
-
-/// Per-interface record counts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct InterfaceStats {
-    pub accepted: u64,
-    pub rejected: u64,
-    pub nodata: u64,
-}
-
-/// Per traffic-file entry: connections opened and how many completed (reply delivered).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FlowStats {
-    pub name: String,
-    pub connections: u64,
-    pub established: u64,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    pub connections: u64,
-    pub records: u64,
-    pub flows: Vec<FlowStats>,
-    /// By interface id.
-    pub per_interface: BTreeMap<String, InterfaceStats>,
-}
-
-/// What [`simulate`] produced: records sorted by (`end`, `start`, interface, …).
-#[derive(Clone, Debug, PartialEq)]
-pub struct SimOutput {
-    pub interfaces: Vec<Interface>,
-    pub records: Vec<Record>,
-    pub stats: Stats,
-    pub flow_log_id: String,
-    pub aggregation_interval: u32,
-    pub seed: u64,
-}
-
-/// A resolved traffic-file endpoint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum End {
-    Eni(EniIdx),
-    /// An ENI's public address (as a destination: reached through the IGW).
-    Public(EniIdx, Addr),
-    Internet(Addr),
-}
-
-fn resolve(s: &Snapshot, text: &str) -> Result<End, String> {
-    let t = text.trim();
-    if let Some(a) = Addr::parse(t) {
-        if let Some((e, _)) = s.eni_by_public_ip(a) {
-            return Ok(End::Public(e, a));
-        }
-        if let Some(e) = s.eni_by_any_private_ip(a) {
-            return Ok(End::Eni(e));
-        }
-        return Ok(End::Internet(a));
-    }
-    s.eni_idx(t).map(End::Eni).ok_or_else(|| {
-        format!(
-            "'{t}': expected an instance id, ENI id or IP address; no such resource in the snapshot"
-        )
-    })
-}
+/// `pkt-src-aws-service`, `pkt-dst-aws-service` of one crossing.
+type Services = (Option<&'static str>, Option<&'static str>);
 
 /// What one distinct request packet does, from `reach`.
 #[derive(Clone, Debug)]
 struct Outcome {
-    fwd: Vec<Obs>,
-    ret: Vec<Obs>,
-    pub established: bool,
+    fwd: Vec<(Obs, Services)>,
+    ret: Vec<(Obs, Services)>,
+    established: bool,
 }
 
-fn outcome(s: &Snapshot, src: End, dst_addr: Addr, p: Packet) -> Outcome {
+fn outcome(s: &Snapshot, svc: &AwsServices, src: End, dst_addr: Addr, p: Packet) -> Outcome {
     let mut q = Query::new("internet", "internet").protocol(p.protocol);
     q.source = match src {
         End::Eni(e) | End::Public(e, _) => Endpoint::Id(s.eni(e).id.clone()),
@@ -200,9 +61,14 @@ fn outcome(s: &Snapshot, src: End, dst_addr: Addr, p: Packet) -> Outcome {
         }
         None => Vec::new(),
     };
+    let label = |v: Vec<Obs>| {
+        v.into_iter()
+            .map(|o| (o, (svc.of(o.packet.src), svc.of(o.packet.dst))))
+            .collect()
+    };
     Outcome {
-        fwd,
-        ret,
+        fwd: label(fwd),
+        ret: label(ret),
         established: a.network_path_found,
     }
 }
@@ -213,20 +79,6 @@ fn translated_exit(a: &flowwatch_net::Analysis, p: Packet) -> Packet {
         .iter()
         .filter_map(|h| h.outbound_header.as_ref())
         .fold(p, |cur, hd| header_packet(hd, cur))
-}
-
-/// One connection to play.
-struct Conn {
-    entry: usize,
-    t: i64,
-    src: End,
-    dst_addr: Addr,
-    packet: Packet,
-    packets: u64,
-    bytes: u64,
-    reply_packets: u64,
-    reply_bytes: u64,
-    seconds: i64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -243,6 +95,7 @@ struct Key {
     pkt_dst: Addr,
     action: Action,
     traffic_path: Option<u8>,
+    services: Services,
 }
 
 #[derive(Clone, Copy)]
@@ -254,54 +107,30 @@ struct Agg {
     last: i64,
 }
 
-fn source_addr(s: &Snapshot, e: End) -> Option<Addr> {
-    match e {
-        End::Eni(i) | End::Public(i, _) => s.eni(i).primary_ip(),
-        End::Internet(a) => Some(a),
-    }
-}
-
-fn destination_addr(s: &Snapshot, src: End, dst: End) -> Option<Addr> {
-    match dst {
-        End::Internet(a) | End::Public(_, a) => Some(a),
-        End::Eni(e) => {
-            let eni = s.eni(e);
-            let private = eni.primary_ip()?;
-            match src {
-                End::Internet(_) => Some(eni.public_ip_of(private).unwrap_or(private)),
-                _ => Some(private),
-            }
-        }
-    }
-}
-
-fn active_span(sch: Schedule, total: i64) -> Option<(i64, i64)> {
-    let s0 = i64::try_from(sch.start).unwrap_or(i64::MAX).min(total);
-    let s1 = sch
-        .end
-        .map_or(total, |e| i64::try_from(e).unwrap_or(i64::MAX).min(total));
-    (s1 > s0).then_some((s0, s1))
-}
-
-fn count_connections(rate: f64, span: (i64, i64)) -> u64 {
-    let n = rate * (span.1 - span.0) as f64 / 60.0;
-    if n.is_finite() {
-        n.ceil() as u64
-    } else {
-        u64::MAX
-    }
-}
-
-fn icmp_packet(src: Addr, dst: Addr) -> Packet {
-    Packet::icmp(src, dst, if src.v6 { 128 } else { 8 }, 0)
-}
-
-/// Play `traffic` over `snap` from `start` for `duration`.
+/// Play `traffic` over `snap` from `start` for `duration`: [`simulate_phases`] with one phase.
 pub fn simulate(
     snap: &Snapshot,
     traffic: &Traffic,
     start: DateTime<Utc>,
-    duration: std::time::Duration,
+    duration: Duration,
+    opts: &Options,
+) -> Result<SimOutput> {
+    let phase = Phase {
+        from: start,
+        snapshot: snap,
+    };
+    simulate_phases(&[phase], traffic, start, duration, opts)
+}
+
+/// Play `traffic` from `start` for `duration` while the configuration changes: each connection
+/// uses the snapshot of the last phase whose `from` is at or before its start. Phases must be
+/// in strictly increasing `from` order (to the second) and the first must be in force at
+/// `start` (`from <= start`); otherwise [`SimError::Options`].
+pub fn simulate_phases(
+    phases: &[Phase<'_>],
+    traffic: &Traffic,
+    start: DateTime<Utc>,
+    duration: Duration,
     opts: &Options,
 ) -> Result<SimOutput> {
     let interval = i64::from(opts.aggregation_interval);
@@ -317,121 +146,22 @@ pub fn simulate(
         )));
     }
     let t0 = start.timestamp();
-    let (interfaces, iface_of) = logged_interfaces(snap, opts)?;
+    let end_t = t0 + total;
+    let phases = Phases::new(phases, t0, end_t)?;
+    let (interfaces, iface_of) = logged_interfaces(&phases, opts)?;
 
     // 1. Connections, in traffic-file order, each entry with its own random stream.
-    let mut conns: Vec<Conn> = Vec::new();
-    let mut names = Vec::new();
-    let mut planned = 0u64;
-    for (fi, f) in traffic.flows.iter().enumerate() {
-        names.push(f.name.clone());
-        let err = |m: String| SimError::traffic(f.line, format!("flow '{}': {m}", f.name));
-        let src = resolve(snap, &f.source).map_err(|m| err(format!("source {m}")))?;
-        let dst = resolve(snap, &f.destination).map_err(|m| err(format!("destination {m}")))?;
-        let src_addr = source_addr(snap, src)
-            .ok_or_else(|| err(format!("source '{}' has no private address", f.source)))?;
-        let dst_addr = destination_addr(snap, src, dst)
-            .ok_or_else(|| err(format!("destination '{}' has no address", f.destination)))?;
-        let Some(span) = active_span(f.schedule, total) else {
-            continue;
-        };
-        planned = planned.saturating_add(count_connections(f.rate, span));
-        if planned > opts.max_connections {
-            return Err(err(format!(
-                "the traffic file opens more than {} connections; lower the rate or the duration",
-                opts.max_connections
-            )));
-        }
-        let mut rng = Rng::new(opts.seed, fi as u64);
-        let period = 60.0 / f.rate;
-        let n = count_connections(f.rate, span);
-        for k in 0..n {
-            let t = span.0 as f64 + (k as f64 + rng.unit()) * period;
-            let t = t.floor() as i64;
-            if t >= span.1 {
-                continue;
-            }
-            let dport = rng.range(f.ports.0, f.ports.1);
-            let sport = match f.source_port {
-                SourcePort::Ephemeral => rng.range(49152, 65535),
-                SourcePort::Range(a, b) => rng.range(a, b),
-            };
-            let packet = match f.protocol {
-                PROTO_ICMP | PROTO_ICMPV6 => icmp_packet(src_addr, dst_addr),
-                proto => {
-                    let mut p = Packet::new(proto, src_addr, dst_addr);
-                    if p.has_ports() {
-                        p.src_port = sport;
-                        p.dst_port = dport;
-                    }
-                    p
-                }
-            };
-            conns.push(Conn {
-                entry: fi,
-                t: t0 + t,
-                src,
-                dst_addr,
-                packet,
-                packets: f.packets,
-                bytes: f.bytes,
-                reply_packets: f.reply_packets,
-                reply_bytes: f.reply_bytes,
-                seconds: i64::from(f.connection_seconds),
-            });
-        }
-    }
-    for (si, sc) in traffic.scanners.iter().enumerate() {
-        let entry = traffic.flows.len() + si;
-        names.push(sc.name.clone());
-        let err = |m: String| SimError::traffic(sc.line, format!("scanner '{}': {m}", sc.name));
-        let src = resolve(snap, &sc.source).map_err(|m| err(format!("source {m}")))?;
-        let dst = resolve(snap, &sc.target).map_err(|m| err(format!("target {m}")))?;
-        let src_addr = source_addr(snap, src)
-            .ok_or_else(|| err(format!("source '{}' has no address", sc.source)))?;
-        let dst_addr = destination_addr(snap, src, dst)
-            .ok_or_else(|| err(format!("target '{}' has no address", sc.target)))?;
-        let Some(span) = active_span(sc.schedule, total) else {
-            continue;
-        };
-        planned = planned.saturating_add(count_connections(sc.rate, span));
-        if planned > opts.max_connections {
-            return Err(err(format!(
-                "the traffic file opens more than {} connections; lower the rate or the duration",
-                opts.max_connections
-            )));
-        }
-        let mut rng = Rng::new(opts.seed, entry as u64);
-        let period = 60.0 / sc.rate;
-        let n = count_connections(sc.rate, span);
-        let width = u64::from(sc.ports.1 - sc.ports.0) + 1;
-        for k in 0..n {
-            let t = (span.0 as f64 + (k as f64 + rng.unit()) * period).floor() as i64;
-            if t >= span.1 {
-                continue;
-            }
-            let dport = sc.ports.0 + u16::try_from(k % width).unwrap_or(0);
-            let sport = rng.range(32768, 60999);
-            let mut p = Packet::new(sc.protocol, src_addr, dst_addr);
-            p.src_port = sport;
-            p.dst_port = dport;
-            conns.push(Conn {
-                entry,
-                t: t0 + t,
-                src,
-                dst_addr,
-                packet: p,
-                packets: 1,
-                bytes: 44,
-                reply_packets: u64::from(sc.protocol == PROTO_TCP),
-                reply_bytes: 44,
-                seconds: 0,
-            });
-        }
-    }
+    let (conns, names) = plan(&phases, traffic, t0, total, opts)?;
+    let losses = loss::resolve(&phases, traffic, &interfaces, t0, total, interval)?;
 
-    // 2. Walk and aggregate.
-    let mut cache: HashMap<Packet, usize> = HashMap::new();
+    // 2. Walk (once per phase and distinct packet) and aggregate.
+    let services: Vec<AwsServices> = (0..phases.list.len())
+        .map(|i| match phases.spans[i] {
+            Some(_) => AwsServices::new(phases.snapshot(i)),
+            None => AwsServices::default(),
+        })
+        .collect();
+    let mut cache: HashMap<(usize, Packet), usize> = HashMap::new();
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut agg: BTreeMap<Key, Agg> = BTreeMap::new();
     let mut flow_stats: Vec<FlowStats> = names
@@ -442,10 +172,14 @@ pub fn simulate(
             established: 0,
         })
         .collect();
-    let end_t = t0 + total;
+    let no_interfaces = HashMap::new();
+    let no_services = AwsServices::default();
     for c in &conns {
-        let oi = *cache.entry(c.packet).or_insert_with(|| {
-            outcomes.push(outcome(snap, c.src, c.dst_addr, c.packet));
+        let snap = phases.snapshot(c.phase);
+        let iface_of = iface_of.get(c.phase).unwrap_or(&no_interfaces);
+        let oi = *cache.entry((c.phase, c.packet)).or_insert_with(|| {
+            let svc = services.get(c.phase).unwrap_or(&no_services);
+            outcomes.push(outcome(snap, svc, c.src, c.dst_addr, c.packet));
             outcomes.len() - 1
         });
         let o = &outcomes[oi];
@@ -468,12 +202,11 @@ pub fn simulate(
             if pk == 0 {
                 continue;
             }
-            for ob in list {
+            for (ob, svc) in list {
                 let Some(&iface) = iface_of.get(&ob.eni) else {
                     continue;
                 };
-                let eni = snap.eni(ob.eni);
-                let primary = eni.primary_ip();
+                let primary = snap.eni(ob.eni).primary_ip();
                 let (mut src, mut dst) = (ob.packet.src, ob.packet.dst);
                 // srcaddr/dstaddr show the ENI's primary address (pkt-* the real ones).
                 match (ob.dir, primary) {
@@ -500,6 +233,7 @@ pub fn simulate(
                     pkt_dst: ob.packet.dst,
                     action: ob.action,
                     traffic_path: ob.traffic_path,
+                    services: *svc,
                 };
                 let last = t_end.min(window + interval - 1);
                 let a = agg.entry(key).or_insert(Agg {
@@ -509,8 +243,8 @@ pub fn simulate(
                     first: c.t,
                     last,
                 });
-                a.packets += pk;
-                a.bytes += by;
+                a.packets = a.packets.saturating_add(pk).min(MAX_COUNT);
+                a.bytes = a.bytes.saturating_add(by).min(MAX_COUNT);
                 a.flags |= fl;
                 a.first = a.first.min(c.t);
                 a.last = a.last.max(last);
@@ -518,9 +252,25 @@ pub fn simulate(
         }
     }
 
-    // 3. Records, NODATA, stats.
+    // 3. Capture losses: each record of the window dropped with probability `lost`.
+    let mut skipped: BTreeSet<(u32, i64)> = BTreeSet::new();
+    let mut dropped: HashMap<u32, u64> = HashMap::new();
+    for l in &losses {
+        skipped.insert((l.iface, l.window));
+        let mut rng = Rng::new(opts.seed, l.stream);
+        // `retain` visits keys in ascending order: the draws are deterministic.
+        agg.retain(|k, _| {
+            let lose = k.iface == l.iface && k.window == l.window && rng.unit() < l.lost;
+            if lose {
+                *dropped.entry(k.iface).or_default() += 1;
+            }
+            !lose
+        });
+    }
+
+    // 4. Records, SKIPDATA, NODATA, stats.
     let mut records = Vec::with_capacity(agg.len());
-    let mut busy: std::collections::BTreeSet<(u32, i64)> = std::collections::BTreeSet::new();
+    let mut busy: BTreeSet<(u32, i64)> = BTreeSet::new();
     for (k, a) in &agg {
         busy.insert((k.iface, k.window));
         records.push(Record {
@@ -546,21 +296,29 @@ pub fn simulate(
                 } else {
                     None
                 },
+                pkt_src_aws_service: k.services.0,
+                pkt_dst_aws_service: k.services.1,
             }),
         });
+    }
+    // A whole window without data: `start` and `end` clipped to the run, like AWS's first and
+    // last windows.
+    let empty = |iface: u32, w: i64, log_status| Record {
+        interface: iface,
+        start: w.max(t0),
+        end: (w + interval).min(end_t) - 1,
+        log_status,
+        traffic: None,
+    };
+    for &(iface, w) in &skipped {
+        records.push(empty(iface, w, LogStatus::SkipData));
     }
     let first_window = t0.div_euclid(interval) * interval;
     for iface in 0..u32::try_from(interfaces.len()).unwrap_or(u32::MAX) {
         let mut w = first_window;
         while w < end_t {
-            if !busy.contains(&(iface, w)) {
-                records.push(Record {
-                    interface: iface,
-                    start: w.max(t0),
-                    end: (w + interval).min(end_t) - 1,
-                    log_status: LogStatus::NoData,
-                    traffic: None,
-                });
+            if !busy.contains(&(iface, w)) && !skipped.contains(&(iface, w)) {
+                records.push(empty(iface, w, LogStatus::NoData));
             }
             w += interval;
         }
@@ -576,7 +334,15 @@ pub fn simulate(
     });
     let mut per_interface: BTreeMap<String, InterfaceStats> = interfaces
         .iter()
-        .map(|i| (i.id.clone(), InterfaceStats::default()))
+        .enumerate()
+        .map(|(i, x)| {
+            let n = u32::try_from(i).ok().and_then(|i| dropped.get(&i));
+            let st = InterfaceStats {
+                dropped: n.copied().unwrap_or(0),
+                ..InterfaceStats::default()
+            };
+            (x.id.clone(), st)
+        })
         .collect();
     for r in &records {
         let Some(st) = interfaces
@@ -585,10 +351,11 @@ pub fn simulate(
         else {
             continue;
         };
-        match r.traffic.map(|t| t.action) {
-            Some(Action::Accept) => st.accepted += 1,
-            Some(Action::Reject) => st.rejected += 1,
-            None => st.nodata += 1,
+        match (r.log_status, r.traffic.map(|t| t.action)) {
+            (LogStatus::Ok, Some(Action::Accept)) => st.accepted += 1,
+            (LogStatus::Ok, Some(Action::Reject)) => st.rejected += 1,
+            (LogStatus::SkipData, _) => st.skipdata += 1,
+            _ => st.nodata += 1,
         }
     }
     let flow_log_id = opts
@@ -608,82 +375,4 @@ pub fn simulate(
         aggregation_interval: opts.aggregation_interval,
         seed: opts.seed,
     })
-}
-
-/// The interfaces whose flow logs are written, and the ENI → interface-index map.
-fn logged_interfaces(
-    s: &Snapshot,
-    opts: &Options,
-) -> Result<(Vec<Interface>, HashMap<EniIdx, u32>)> {
-    let mut enis: Vec<EniIdx> = Vec::new();
-    if opts.interfaces.is_empty() {
-        enis.extend(
-            (0..s.enis.len())
-                .filter(|&i| s.enis[i].active)
-                .map(|i| EniIdx(u32::try_from(i).unwrap_or(u32::MAX))),
-        );
-    } else {
-        for id in &opts.interfaces {
-            let e = s.eni_idx(id).ok_or_else(|| {
-                SimError::Options(format!(
-                    "interface '{id}': expected an ENI or instance id of the snapshot"
-                ))
-            })?;
-            if !enis.contains(&e) {
-                enis.push(e);
-            }
-        }
-    }
-    let mut out = Vec::with_capacity(enis.len());
-    let mut map = HashMap::new();
-    for (i, e) in enis.into_iter().enumerate() {
-        let eni = s.eni(e);
-        let zone = &eni.availability_zone;
-        out.push(Interface {
-            id: eni.id.clone(),
-            account: eni.loc.account.clone(),
-            region: eni.loc.region.clone(),
-            vpc_id: eni.vpc_id.clone(),
-            subnet_id: eni.subnet_id.clone(),
-            instance_id: match &eni.owner {
-                flowwatch_net::model::EniOwner::Instance(i) => Some(i.clone()),
-                _ => None,
-            },
-            az_id: opts
-                .az_ids
-                .get(zone)
-                .cloned()
-                .unwrap_or_else(|| derived_az_id(zone)),
-        });
-        map.insert(e, u32::try_from(i).unwrap_or(u32::MAX));
-    }
-    Ok((out, map))
-}
-
-/// `us-west-2a` → `usw2-az1`: AWS's zone-id shape; the real mapping is per account.
-pub(crate) fn derived_az_id(zone: &str) -> String {
-    let Some(letter) = zone.chars().last().filter(char::is_ascii_lowercase) else {
-        return "-".into();
-    };
-    let region = &zone[..zone.len() - 1];
-    let mut short = String::new();
-    for part in region.split('-') {
-        match part.parse::<u32>() {
-            Ok(_) => short.push_str(part),
-            Err(_) => {
-                // `us` stays `us`; `west` → `w`, `northeast` → `ne`, `southeast` → `se`.
-                let abbrev = match part {
-                    "northeast" => "ne",
-                    "southeast" => "se",
-                    "northwest" => "nw",
-                    "southwest" => "sw",
-                    p if short.is_empty() => p,
-                    p => &p[..1],
-                };
-                short.push_str(abbrev);
-            }
-        }
-    }
-    let n = u32::from(letter) - u32::from('a') + 1;
-    format!("{short}-az{n}")
 }

@@ -1,4 +1,4 @@
-//! The traffic file: flows and scanners, parsed from TOML into plain typed values. Endpoints
+//! The traffic file: flows, scanners and capture losses, parsed from TOML into plain typed values. Endpoints
 //! stay strings here; [`crate::simulate`] resolves them against the snapshot (and names the
 //! line of the flow it cannot resolve).
 
@@ -17,6 +17,7 @@ const ICMP: u8 = 1;
 pub struct Traffic {
     pub flows: Vec<Flow>,
     pub scanners: Vec<Scanner>,
+    pub capture_losses: Vec<CaptureLoss>,
 }
 
 /// How a connection picks its source port.
@@ -82,6 +83,19 @@ pub struct Scanner {
     pub schedule: Schedule,
 }
 
+/// Records lost in one capture window of one interface: the window gets a SKIPDATA record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaptureLoss {
+    pub name: String,
+    pub line: usize,
+    /// ENI or instance id.
+    pub interface: String,
+    /// Offset in seconds from the simulation start; the capture window holding it loses.
+    pub at: u64,
+    /// Fraction (0–1) of the window's records dropped, each independently.
+    pub lost: f64,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
@@ -89,6 +103,17 @@ struct RawFile {
     flow: Vec<Spanned<RawFlow>>,
     #[serde(default)]
     scanner: Vec<Spanned<RawScanner>>,
+    #[serde(default)]
+    capture_loss: Vec<Spanned<RawCaptureLoss>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCaptureLoss {
+    name: Option<String>,
+    interface: String,
+    at: NumOrText,
+    lost: Option<NumOrText>,
 }
 
 #[derive(Deserialize)]
@@ -168,7 +193,18 @@ impl Traffic {
             scanners
                 .push(scanner(s.into_inner(), line, i).map_err(|m| SimError::traffic(line, m))?);
         }
-        Ok(Traffic { flows, scanners })
+        let mut capture_losses = Vec::with_capacity(raw.capture_loss.len());
+        for (i, c) in raw.capture_loss.into_iter().enumerate() {
+            let line = line_of(text, c.span().start);
+            capture_losses.push(
+                capture_loss(c.into_inner(), line, i).map_err(|m| SimError::traffic(line, m))?,
+            );
+        }
+        Ok(Traffic {
+            flows,
+            scanners,
+            capture_losses,
+        })
     }
 }
 
@@ -252,6 +288,37 @@ fn scanner(r: RawScanner, line: usize, i: usize) -> Result<Scanner, String> {
         schedule,
     })
 }
+
+fn capture_loss(r: RawCaptureLoss, line: usize, i: usize) -> Result<CaptureLoss, String> {
+    let name = r.name.unwrap_or_else(|| format!("capture-loss-{}", i + 1));
+    let ctx = |m: String| format!("capture loss '{name}': {m}");
+    let at = offset(&r.at, "at").map_err(ctx)?;
+    let lost = match &r.lost {
+        None => DEFAULT_LOST,
+        Some(NumOrText::Num(n)) => *n as f64,
+        Some(NumOrText::Float(f)) => *f,
+        Some(NumOrText::Text(t)) => t.trim().parse::<f64>().unwrap_or(f64::NAN),
+    };
+    if !(0.0..=1.0).contains(&lost) {
+        return Err(ctx(format!(
+            "'lost' = {}: expected the fraction of the window's records lost, 0 to 1",
+            match &r.lost {
+                Some(NumOrText::Text(t)) => format!("\"{t}\""),
+                _ => lost.to_string(),
+            }
+        )));
+    }
+    Ok(CaptureLoss {
+        name,
+        line,
+        interface: r.interface,
+        at,
+        lost,
+    })
+}
+
+/// `lost` when the table does not say.
+const DEFAULT_LOST: f64 = 0.6;
 
 fn protocol(s: &str) -> Result<u8, String> {
     match s.trim().to_ascii_lowercase().as_str() {
@@ -424,6 +491,43 @@ mod tests {
         assert!(e.contains("'end'"), "{e}");
         let e = err("[[flow]\n");
         assert!(e.starts_with("line 1"), "{e}");
+    }
+
+    #[test]
+    fn capture_losses_parse_with_defaults_and_errors_name_the_line() {
+        let t = Traffic::parse(
+            "[[capture_loss]]\ninterface = \"i-1\"\nat = \"13h20m\"\n\n\
+             [[capture_loss]]\nname = \"all\"\ninterface = \"eni-2\"\nat = 90\nlost = 1\n",
+        )
+        .unwrap();
+        let c = &t.capture_losses;
+        assert_eq!(
+            (c[0].name.as_str(), c[0].line, c[0].at),
+            ("capture-loss-1", 1, 48_000)
+        );
+        assert_eq!((c[0].interface.as_str(), c[0].lost), ("i-1", 0.6));
+        assert_eq!(
+            (c[1].name.as_str(), c[1].line, c[1].at, c[1].lost),
+            ("all", 5, 90, 1.0)
+        );
+        let e = err("\n[[capture_loss]]\ninterface = \"i-1\"\nat = 5\nlost = 1.5\n");
+        assert!(
+            e.starts_with(
+                "line 2 of the traffic file: capture loss 'capture-loss-1': 'lost' = 1.5"
+            ),
+            "{e}"
+        );
+        let e = err("[[capture_loss]]\ninterface = \"i-1\"\nat = 5\nlost = \"x\"\n");
+        assert!(e.contains("'lost' = \"x\""), "{e}");
+        let e = err("[[capture_loss]]\ninterface = \"i-1\"\nat = \"soon\"\n");
+        assert!(e.contains("'at' = \"soon\""), "{e}");
+        let e = err("\n\n[[capture_loss]]\ninterface = \"i-1\"\nat = 5\nwindow = 2\n");
+        assert!(
+            (e.contains("line 3") || e.contains("line 6")) && e.contains("window"),
+            "{e}"
+        );
+        let e = err("[[capture_loss]]\nat = 5\n");
+        assert!(e.contains("interface"), "{e}");
     }
 
     #[test]
