@@ -15,16 +15,13 @@ pub enum DemoError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot encode parquet file {}: {source}", path.display())]
-    Parquet {
-        path: PathBuf,
-        source: parquet::errors::ParquetError,
-    },
-    #[error("cannot build arrow batch for {}: {source}", path.display())]
-    Arrow {
-        path: PathBuf,
-        source: arrow::error::ArrowError,
-    },
+    /// A shipped asset is broken (a bug in this crate, caught by its tests).
+    #[error("demo asset {name} is invalid: {message}")]
+    Asset { name: &'static str, message: String },
+    #[error("the demo snapshot in {} has a problem: {message}", dir.display())]
+    Snapshot { dir: PathBuf, message: String },
+    #[error(transparent)]
+    Sim(#[from] flowwatch_sim::SimError),
 }
 
 /// Result alias for this crate.

@@ -186,6 +186,8 @@ pub struct Explainer<'s> {
     ids: FxMap<String, EniRef>,
     unknown: Vec<String>,
     recs: Vec<Rec>,
+    /// Reply evidence only ([`Explainer::add_context`]): indexed, never judged.
+    context: Vec<Rec>,
     skipped: BTreeMap<SkipReason, u64>,
     counts: Counts,
 }
@@ -198,6 +200,7 @@ impl<'s> Explainer<'s> {
             ids: FxMap::default(),
             unknown: Vec::new(),
             recs: Vec::new(),
+            context: Vec::new(),
             skipped: BTreeMap::new(),
             counts: Counts::default(),
         }
@@ -222,6 +225,17 @@ impl<'s> Explainer<'s> {
                 self.counts.skipped += 1;
                 *self.skipped.entry(why).or_insert(0) += 1;
             }
+        }
+    }
+
+    /// Take one record as evidence only: it can show that a REJECTed packet was a reply (or an
+    /// ACCEPT a reply to a request seen elsewhere), but it is not explained, counted as drift or
+    /// counted for rule usage. `explain --filter` adds every record of the range this way,
+    /// so that narrowing the question never changes an answer. Unusable records are ignored.
+    pub fn add_context(&mut self, r: &FlowRecord) {
+        if let Ok(rec) = self.check(r) {
+            self.counts.context_records += 1;
+            self.context.push(rec);
         }
     }
 
@@ -299,8 +313,10 @@ impl<'s> Explainer<'s> {
     /// Explain everything added.
     pub fn finish(mut self) -> Report {
         let recs = std::mem::take(&mut self.recs);
+        let context = std::mem::take(&mut self.context);
         let mut eng = Engine::new(self.snap, &self.opts);
         eng.index(&recs);
+        eng.index_evidence(&context);
         for r in &recs {
             if r.accept {
                 eng.accept(r);
@@ -380,11 +396,21 @@ impl<'a> Engine<'a> {
     }
 
     fn index(&mut self, recs: &[Rec]) {
+        self.index_records(recs, true);
+    }
+
+    /// Reply evidence only: the interfaces are not marked as observed (rule usage stays about
+    /// the records being explained).
+    fn index_evidence(&mut self, recs: &[Rec]) {
+        self.index_records(recs, false);
+    }
+
+    fn index_records(&mut self, recs: &[Rec], observe: bool) {
         for r in recs {
             let (EniRef::Known(e), Some(dir)) = (r.eni, r.dir) else {
                 continue;
             };
-            if let Some(o) = self.observed.get_mut(e.get()) {
+            if observe && let Some(o) = self.observed.get_mut(e.get()) {
                 *o = true;
             }
             if !r.accept {

@@ -68,9 +68,12 @@
 //! ## Invariants
 //! * Never panics on input; every unused record is counted with its reason.
 //! * Read-only over the snapshot; never edits or reloads it.
-//! * Deliberately absent: the CLI's `--filter` (Logs Insights filters belong to the CLI/query
-//!   side; it can pre-filter before [`Explainer::add`]), stale-snapshot diffing, ICMP type
-//!   inference, and conntrack-table overflow detection.
+//! * `explain --filter` is the CLI's: the query engine evaluates the Logs Insights filter and
+//!   hands the matching rows over ([`for_each_batch_record`] → [`Explainer::add`]); every other
+//!   record of the range is reply evidence only ([`Explainer::add_context`]), so a filter
+//!   narrows the question without changing any answer.
+//! * Deliberately absent: stale-snapshot diffing, ICMP type inference, and conntrack-table
+//!   overflow detection.
 
 pub mod engine;
 mod error;
@@ -86,5 +89,7 @@ pub use record::{Action, FlowRecord, LogStatus, SkipReason, parse_direction};
 pub use report::{
     Counts, FlowGroup, Interface, Reason, ReasonCount, Report, RuleUsage, Skipped, render_table,
 };
-pub use stored::{ReadStats, explain_store, for_each_stored_record};
+pub use stored::{
+    ReadStats, explain_store, for_each_batch_record, for_each_stored_record, record_columns,
+};
 pub use text::NearestRule;

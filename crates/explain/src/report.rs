@@ -217,6 +217,8 @@ pub struct Counts {
     pub unknown_interface: u64,
     /// Distinct (interface, direction, 5-tuple class) decisions evaluated.
     pub decisions_evaluated: u64,
+    /// Records read as reply evidence only (`explain --filter` reads every record of the range).
+    pub context_records: u64,
 }
 
 /// Everything `explain` found.

@@ -106,7 +106,7 @@ fn as_i64(c: &ArrayRef) -> Option<arrow::array::Int64Array> {
 }
 
 struct Cols {
-    ts: arrow::array::Int64Array,
+    ts: Option<arrow::array::Int64Array>,
     strs: Vec<Option<StringArray>>,
     ints: Vec<Option<arrow::array::Int64Array>>,
 }
@@ -125,8 +125,8 @@ fn is_string(f: FieldId) -> bool {
     )
 }
 
-fn columns(batch: &RecordBatch) -> Option<Cols> {
-    let ts = as_i64(batch.column_by_name(TIMESTAMP)?)?;
+fn columns(batch: &RecordBatch) -> Cols {
+    let ts = batch.column_by_name(TIMESTAMP).and_then(as_i64);
     let mut strs = Vec::with_capacity(COLUMNS.len());
     let mut ints = Vec::with_capacity(COLUMNS.len());
     for &f in COLUMNS {
@@ -139,7 +139,27 @@ fn columns(batch: &RecordBatch) -> Option<Cols> {
             ints.push(c.and_then(as_i64));
         }
     }
-    Some(Cols { ts, strs, ints })
+    Cols { ts, strs, ints }
+}
+
+/// The columns `explain` reads, by their Parquet/Athena names (`interface_id`, `srcaddr`,
+/// `pkt_srcaddr`, …): what a batch given to [`for_each_batch_record`] should hold. Logs
+/// Insights accepts these spellings too, so `fields` with this list projects a query's rows.
+pub fn record_columns() -> Vec<&'static str> {
+    COLUMNS.iter().map(|c| c.column()).collect()
+}
+
+/// Calls `f` for every row of `batch`, a batch with (some of) the [`record_columns`] under
+/// those names, of any string or integer type (e.g. a query's output); missing columns read
+/// as absent values. Returns the rows read.
+pub fn for_each_batch_record(batch: &RecordBatch, f: &mut dyn FnMut(&FlowRecord)) -> u64 {
+    let cols = columns(batch);
+    let mut rec = FlowRecord::default();
+    for row in 0..batch.num_rows() {
+        fill(&mut rec, &cols, row);
+        f(&rec);
+    }
+    batch.num_rows() as u64
 }
 
 fn read_file(
@@ -165,14 +185,15 @@ fn read_file(
     let mut n = 0u64;
     for batch in reader {
         let batch = batch.map_err(|e| bad(&e))?;
-        let Some(cols) = columns(&batch) else {
+        let cols = columns(&batch);
+        let Some(ts) = cols.ts.as_ref() else {
             return Err(bad(&"no timestamp column"));
         };
         for row in 0..batch.num_rows() {
-            if cols.ts.is_null(row) {
+            if ts.is_null(row) {
                 continue;
             }
-            let t = cols.ts.value(row);
+            let t = ts.value(row);
             if t < start || t >= end {
                 continue;
             }

@@ -511,3 +511,29 @@ fn the_table_and_json_carry_the_reason() {
     assert_eq!(g["interface"]["vpc_id"], "vpc-t");
     assert_eq!(g["interface"]["security_groups"][0], "sg-web");
 }
+
+#[test]
+fn context_records_are_reply_evidence_but_never_explained_or_counted() {
+    // `explain --filter action = 'REJECT'`: the request's ACCEPT is only context, and the
+    // reply's REJECT is still the NACL's outbound rule, as without a filter.
+    let snap = snapshot();
+    let mut x = Explainer::new(&snap, ExplainOptions::default());
+    x.add_context(&acc(WEB, "198.51.100.7", 51000, "10.0.1.10", 443));
+    x.add(&rej(WEB, "10.0.1.10", 443, "198.51.100.7", 51000));
+    let r = x.finish();
+    assert_eq!(r.rejects.len(), 1, "{}", render_table(&r));
+    assert!(r.rejects[0].reply);
+    assert_eq!(nacl(&r.rejects[0]).2, 32767);
+    assert_eq!((r.counts.records, r.counts.accepted), (1, 0));
+    assert_eq!(r.counts.context_records, 1);
+    // A context REJECT is not explained, and a context ACCEPT is not judged for drift.
+    let mut x = Explainer::new(&snap, ExplainOptions::default());
+    x.add_context(&rej(WEB, "203.0.113.5", 40000, "10.0.1.10", 23));
+    x.add_context(&acc(WEB, "203.0.113.5", 40000, "10.0.1.10", 23));
+    let r = x.finish();
+    assert!(
+        r.rejects.is_empty() && r.drift.is_empty(),
+        "{}",
+        render_table(&r)
+    );
+}
