@@ -1,11 +1,13 @@
-//! `flowwatch demo`: generate a day of flow logs, ingest both deliveries, and report on what was
-//! stored with Logs Insights queries (printed, so they can be reused) — read back from the
-//! store, so the report also proves the round trip.
+//! `flowwatch demo`: simulate a day of flow logs from the demo's own AWS snapshot, ingest both
+//! deliveries, report on what was stored with Logs Insights queries (printed, so they can be
+//! reused) — read back from the store, so the report also proves the round trip — and explain
+//! every REJECT of the day from the snapshot.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use flowwatch_demo::{DemoOptions, generate};
+use flowwatch_demo::{DemoOptions, DemoOutput, generate};
 use flowwatch_flowlog::InputFormat;
 use flowwatch_query::{InsightsOptions, QueryEngine};
 use flowwatch_store::Store;
@@ -46,7 +48,11 @@ pub fn run(data_dir: &Path, dir: &Path, seed: u64, scale: f64, out: OutputFormat
     };
     let generated = generate(dir, &opts).context("demo generation failed")?;
     eprintln!(
-        "generated {} records for {} as AWS delivers them: {} gzip text objects under {} and {} Parquet objects under {}",
+        "simulated {} connections through the snapshot in {} (the morning on {}): {} records for {} as AWS delivers them, \
+{} gzip text objects under {} and {} Parquet objects under {}",
+        generated.stats.connections,
+        generated.snapshot_dir.display(),
+        generated.snapshot_before_noon_dir.display(),
         generated.records,
         opts.day,
         generated.text_files.len(),
@@ -83,8 +89,8 @@ pub fn run(data_dir: &Path, dir: &Path, seed: u64, scale: f64, out: OutputFormat
     // come from a lookup table written beside the generated files.
     let hosts = dir.join("hosts.csv");
     let mut csv = String::from("ip,name,interface\n");
-    for i in &generated.environment.interfaces {
-        csv.push_str(&format!("{},{},{}\n", i.private_ip, i.name, i.id));
+    for h in &generated.hosts {
+        csv.push_str(&format!("{},{},{}\n", h.private_ip, h.name, h.interface_id));
     }
     std::fs::write(&hosts, csv).with_context(|| format!("cannot write {}", hosts.display()))?;
     let engine = QueryEngine::open(data_dir)?;
@@ -141,10 +147,8 @@ sum(logStatus = \"NODATA\") as nodata, sum(logStatus = \"SKIPDATA\") as skipdata
     let rows = run("most-rejected destination ports", q, &options)?;
     table(&["dstPort", "rejected_records", "distinct_sources"], &rows)?;
 
-    if let (Some(a), Some(b)) = (
-        generated.environment.interface("app-a"),
-        generated.environment.interface("app-b"),
-    ) {
+    let host = |name: &str| generated.hosts.iter().find(|h| h.name == name);
+    if let (Some(a), Some(b)) = (host("app-a"), host("app-b")) {
         let day_ms = opts
             .day
             .and_hms_opt(0, 0, 0)
@@ -189,7 +193,7 @@ sum(logStatus = \"NODATA\") as nodata, sum(logStatus = \"SKIPDATA\") as skipdata
         };
         let (a_ip, b_ip) = (a.private_ip.to_string(), b.private_ip.to_string());
         println!(
-            "\npeering story: ICMP app-a {a_ip} -> app-b {b_ip}: {} records before 12:00 with {} replies (no route, no peering); \
+            "\npeering story: ICMP app-a {a_ip} -> app-b {b_ip}: {} records before 12:00 with {} replies (no peering: the default route sends them to the NAT gateway); \
 {} after 12:00 with {} replies (peering and routes in place)",
             count(&a_ip, false),
             count(&b_ip, false),
@@ -197,11 +201,104 @@ sum(logStatus = \"NODATA\") as nodata, sum(logStatus = \"SKIPDATA\") as skipdata
             count(&b_ip, true),
         );
     }
+    explain_day(data_dir, &generated, out)?;
+    let snap = generated.snapshot_dir.display();
     println!(
-        "\nnext: run your own Logs Insights queries (`flowwatch query --help`), SQL \
+        "\nnext: ask the snapshot why (`flowwatch reach --snapshot {snap} --source i-0f4d4a7c30c9e5b96 --destination \
+i-09725305a567afc03 --protocol tcp --port 5432`), what the internet reaches (`flowwatch access --snapshot {snap} \
+--builtin internet-exposed`), or the morning's missing route (`flowwatch reach --snapshot {} --source \
+i-0e56286dd576cd7ad --destination i-00ad452ce554e13ce --protocol icmp`); the full explanation: `flowwatch explain \
+--snapshot {snap} -g {TEXT_GROUP}`",
+        generated.snapshot_before_noon_dir.display()
+    );
+    println!(
+        "\nthen: run your own Logs Insights queries (`flowwatch query --help`), SQL \
 (`flowwatch sql 'SELECT action, count(*) FROM flow_logs GROUP BY 1'`), or read the store with DuckDB: \
 SELECT action, count(*) FROM read_parquet('{}/groups/*/**/*.parquet', hive_partitioning=true) GROUP BY 1",
         data_dir.display()
     );
     Ok(crate::exit::OK)
+}
+
+/// Every REJECT of the day, explained from the end-of-day snapshot, summarised per interface
+/// and reason (the per-port groups of a port scan fold into one line).
+fn explain_day(data_dir: &Path, generated: &DemoOutput, out: OutputFormat) -> Result<()> {
+    use flowwatch_explain::{ExplainOptions, Reason};
+    let (snapshot, _) = flowwatch_net::Snapshot::load(&generated.snapshot_dir);
+    let reader = flowwatch_store::StoreReader::open(data_dir)?;
+    let (report, _) = flowwatch_explain::explain_store(
+        &snapshot,
+        &reader,
+        TEXT_GROUP,
+        i64::MIN,
+        i64::MAX,
+        ExplainOptions::default(),
+    )?;
+    println!(
+        "\nevery REJECT explained from the snapshot:\n  flowwatch explain --snapshot {} -g {TEXT_GROUP}",
+        generated.snapshot_dir.display()
+    );
+    let name = |eni: &str| {
+        generated
+            .hosts
+            .iter()
+            .find(|h| h.interface_id == eni)
+            .map_or_else(|| eni.to_string(), |h| h.name.clone())
+    };
+    let mut lines: BTreeMap<(String, String, String), (u64, u64)> = BTreeMap::new();
+    for g in &report.rejects {
+        let reason = match &g.reason {
+            Reason::SecurityGroup {
+                direction, groups, ..
+            } => format!(
+                "security group: no {} rule of {} matches",
+                if *direction == flowwatch_net::Direction::Ingress {
+                    "inbound"
+                } else {
+                    "outbound"
+                },
+                groups.join(", ")
+            ),
+            other => format!("{}: {}", other.kind(), other.summary()),
+        };
+        let dir = g.direction.map_or("-", |d| {
+            if d == flowwatch_net::Direction::Ingress {
+                "ingress"
+            } else {
+                "egress"
+            }
+        });
+        let e = lines
+            .entry((name(&g.interface.interface_id), dir.to_string(), reason))
+            .or_default();
+        e.0 += 1;
+        e.1 += g.records;
+    }
+    let mut rows: Vec<_> = lines.into_iter().collect();
+    rows.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.0.cmp(&b.0)));
+    let mut t = Table::new(&["interface", "direction", "reason", "groups", "records"]);
+    for ((iface, dir, reason), (groups, records)) in rows {
+        t.push(vec![
+            Value::from(iface),
+            Value::from(dir),
+            Value::from(reason),
+            Value::from(groups),
+            Value::from(records),
+        ]);
+    }
+    t.print(out)?;
+    let unexplained: u64 = report
+        .rejects
+        .iter()
+        .filter(|g| matches!(g.reason, Reason::Unexplained | Reason::UnknownInterface))
+        .map(|g| g.records)
+        .sum();
+    println!(
+        "{} REJECT records in {} groups, {} without a rule behind them; {} ACCEPTed groups the snapshot would reject (drift)",
+        report.counts.rejected,
+        report.rejects.len(),
+        unexplained,
+        report.drift.len()
+    );
+    Ok(())
 }

@@ -752,8 +752,12 @@ attached with the nearest rules that did not match, no route or a blackhole rout
 this\" (stale snapshot, connection timeout or asymmetric path). It also reports the reverse: ACCEPTed \
 traffic that the snapshot would reject (configuration drift), and security-group rules that allowed \
 nothing in the period (candidates for removal). Records are enriched with the instance, subnet, VPC and \
-security groups of their interface.\n\n`--output json` prints the whole report.\n\n\
+security groups of their interface.\n\n`--filter` takes a Logs Insights filter expression (what follows \
+`filter` in a query) and explains only the records it matches; the other records of the range still count \
+as reply evidence, so a filter never changes a reason, it only narrows the report.\n\n\
+`--output json` prints the whole report.\n\n\
 Examples:\n  flowwatch explain --snapshot ./snapshot --log-group prod --start -24h --end now\n  \
+flowwatch explain --snapshot ./snapshot -g prod --filter 'dstPort in [22, 3389]'\n  \
 flowwatch explain --snapshot ./snapshot --log-group sim -o json | jq '.rejects'";
 
 #[derive(Args, Debug)]
@@ -770,6 +774,55 @@ pub struct ExplainArgs {
     /// End of the range; default: all data.
     #[arg(long, allow_hyphen_values = true)]
     pub end: Option<String>,
+    /// Explain only the records this Logs Insights filter matches, e.g.
+    /// `interfaceId = 'eni-0a716b270e7eb341e' and dstPort = 5432`.
+    #[arg(long, value_name = "EXPRESSION")]
+    pub filter: Option<String>,
+}
+
+/// `explain --filter`: the query engine picks the records to explain (Logs Insights filter
+/// semantics, exactly as `flowwatch query` has them); every record of the range is read again
+/// from the store as reply evidence.
+fn explain_filtered(
+    data_dir: &Path,
+    reader: &flowwatch_store::StoreReader,
+    snapshot: &Snapshot,
+    args: &ExplainArgs,
+    filter: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<(flowwatch_explain::Report, flowwatch_explain::ReadStats)> {
+    let query = format!(
+        "filter {filter} | fields {}",
+        flowwatch_explain::record_columns().join(", ")
+    );
+    let engine = flowwatch_query::QueryEngine::open(data_dir)?;
+    let options = flowwatch_query::InsightsOptions {
+        log_groups: vec![args.log_group.clone()],
+        start_ms: (start_ms != i64::MIN).then_some(start_ms),
+        end_ms: (end_ms != i64::MAX).then_some(end_ms),
+        default_limit: usize::MAX,
+        ..flowwatch_query::InsightsOptions::default()
+    };
+    let matched = engine.insights(&query, &options).map_err(|e| {
+        anyhow::anyhow!(
+            "--filter is not a valid Logs Insights filter expression:\n{}",
+            e.render(&query)
+        )
+    })?;
+    let mut x =
+        flowwatch_explain::Explainer::new(snapshot, flowwatch_explain::ExplainOptions::default());
+    for batch in &matched.batches {
+        flowwatch_explain::for_each_batch_record(batch, &mut |r| x.add(r));
+    }
+    let stats = flowwatch_explain::for_each_stored_record(
+        reader,
+        &args.log_group,
+        start_ms,
+        end_ms,
+        &mut |r| x.add_context(r),
+    )?;
+    Ok((x.finish(), stats))
 }
 
 pub fn run_explain(data_dir: &Path, args: ExplainArgs, out: OutputFormat) -> Result<u8> {
@@ -790,14 +843,19 @@ pub fn run_explain(data_dir: &Path, args: ExplainArgs, out: OutputFormat) -> Res
     })?;
     let (snapshot, _problems) = load(&args.snapshot)?;
     let started = std::time::Instant::now();
-    let (report, stats) = flowwatch_explain::explain_store(
-        &snapshot,
-        &reader,
-        &args.log_group,
-        start_ms,
-        end_ms,
-        flowwatch_explain::ExplainOptions::default(),
-    )?;
+    let (report, stats) = match &args.filter {
+        None => flowwatch_explain::explain_store(
+            &snapshot,
+            &reader,
+            &args.log_group,
+            start_ms,
+            end_ms,
+            flowwatch_explain::ExplainOptions::default(),
+        )?,
+        Some(filter) => explain_filtered(
+            data_dir, &reader, &snapshot, &args, filter, start_ms, end_ms,
+        )?,
+    };
     match out {
         OutputFormat::Json | OutputFormat::Ndjson | OutputFormat::Cloudwatch => {
             println!(
