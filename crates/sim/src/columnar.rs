@@ -22,7 +22,7 @@ use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 
 use crate::error::{Result, SimError};
-use crate::output::{Value, object_hash, objects, value, write_file};
+use crate::output::{Value, object_name, objects, value, write_file};
 use crate::record::{Interface, Record, SimOutput};
 
 /// Seconds covered by one Parquet object: one per hour partition.
@@ -45,11 +45,11 @@ pub fn write_parquet_layout(
             "AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/{}",
             time.format("year=%Y/month=%m/day=%d/hour=%H")
         ));
-        let name = format!(
-            "{account}_vpcflowlogs_{region}_{}_{}_{:08x}.log.parquet",
-            out.flow_log_id,
-            time.format("%Y%m%dT%H%MZ"),
-            object_hash(out.seed ^ PARQUET_SALT, &account, &region, period)
+        let name = object_name(
+            out,
+            out.seed ^ PARQUET_SALT,
+            (&account, &region, period),
+            "log.parquet",
         );
         let path = dir.join(name);
         let rows: Vec<(&Record, &Interface)> = recs

@@ -165,6 +165,23 @@ pub(crate) fn object_hash(seed: u64, account: &str, region: &str, period: i64) -
     (Rng::new(seed, h).next_u64() >> 32) as u32
 }
 
+/// `<account>_vpcflowlogs_<region>_<fl-id>_<YYYYMMDDTHHMMZ>_<hash>.<ext>`: AWS's object name,
+/// with the hash drawn from `seed` and the key.
+pub(crate) fn object_name(
+    out: &SimOutput,
+    seed: u64,
+    (account, region, period): (&str, &str, i64),
+    ext: &str,
+) -> String {
+    let time = DateTime::from_timestamp(period, 0).unwrap_or_default();
+    format!(
+        "{account}_vpcflowlogs_{region}_{}_{}_{:08x}.{ext}",
+        out.flow_log_id,
+        time.format("%Y%m%dT%H%MZ"),
+        object_hash(seed, account, region, period)
+    )
+}
+
 /// Write `out` under `dir` as gzip text objects in `format`; returns the files in key order.
 pub fn write_s3_layout(out: &SimOutput, dir: &Path, format: &LogFormat) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
@@ -174,12 +191,7 @@ pub fn write_s3_layout(out: &SimOutput, dir: &Path, format: &LogFormat) -> Resul
             "AWSLogs/{account}/vpcflowlogs/{region}/{}",
             time.format("%Y/%m/%d")
         ));
-        let name = format!(
-            "{account}_vpcflowlogs_{region}_{}_{}_{:08x}.log.gz",
-            out.flow_log_id,
-            time.format("%Y%m%dT%H%MZ"),
-            object_hash(out.seed, &account, &region, period)
-        );
+        let name = object_name(out, out.seed, (&account, &region, period), "log.gz");
         let path = key_dir.join(name);
         let mut text = String::with_capacity(recs.len() * 160);
         text.push_str(&format.header());

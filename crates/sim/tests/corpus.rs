@@ -3,27 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod common;
+
 use std::io::Read;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use flowwatch_net::Snapshot;
 use flowwatch_sim::*;
 
-fn corpus(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/aws-snapshots/batfish/representation-aws")
-        .join(name)
-}
-
-fn load(name: &str) -> Snapshot {
-    Snapshot::load(corpus(name)).0
-}
-
-fn t0() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_793_620_800, 0).unwrap() // 2026-11-02T12:00:00Z
-}
+use common::{corpus, load, private_instance_eni, t0};
 
 fn lines(out: &SimOutput) -> Vec<String> {
     let f = default_format();
@@ -175,14 +162,7 @@ fn nat_gateway_records_carry_the_real_peer_in_pkt_fields() {
     let nat_ip = nat.private_ip.unwrap().to_string();
     let nat_eni = s.eni(nat.eni.unwrap()).id.clone();
     // A private instance whose default route is the NAT gateway.
-    let src = s
-        .enis
-        .iter()
-        .find(|e| {
-            matches!(e.owner, flowwatch_net::model::EniOwner::Instance(_))
-                && e.public_ips.is_empty()
-        })
-        .unwrap();
+    let src = private_instance_eni(&s);
     let src_ip = src.primary_ip().unwrap().to_string();
     let traffic = Traffic::parse(&format!(
         "[[flow]]\nsource = \"{}\"\ndestination = \"8.8.8.8\"\nport = 443\nsource_port = 50000\nrate = 1\n",

@@ -3,21 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::Duration;
 
 use chrono::DateTime;
-use flowwatch_net::Snapshot;
+use common::{load, private_instance_eni};
 use flowwatch_sim::*;
-
-fn load(name: &str) -> Snapshot {
-    Snapshot::load(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/corpus/aws-snapshots/batfish/representation-aws")
-            .join(name),
-    )
-    .0
-}
 
 /// FNV-1a over every object's relative key and bytes, in key order.
 fn digest(out: &SimOutput) -> u64 {
@@ -90,14 +82,7 @@ fn text_output_is_byte_for_byte_stable() {
         got.push(format!("{:016x}", digest(&out)));
     }
     let nat = load("test-nat-gateway");
-    let src = nat
-        .enis
-        .iter()
-        .find(|e| {
-            matches!(e.owner, flowwatch_net::model::EniOwner::Instance(_))
-                && e.public_ips.is_empty()
-        })
-        .unwrap();
+    let src = private_instance_eni(&nat);
     let t = Traffic::parse(&format!(
         "[[flow]]\nsource = \"{}\"\ndestination = \"8.8.8.8\"\nport = 443\nrate = 4\n",
         src.id

@@ -14,10 +14,24 @@ pub const PRIVATE: &str = "i-099cf38911942421c"; // 10.0.1.204
 pub const PUBLIC_ENI: &str = "eni-09da8cad43844dc1f";
 pub const PRIVATE_ENI: &str = "eni-07c1506e49d784fe0";
 
+/// A Batfish scenario of the corpus (`$FLOWWATCH_CORPUS`, default `../shared/corpus`).
 pub fn corpus(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/aws-snapshots/batfish/representation-aws")
+    std::env::var_os("FLOWWATCH_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
+        .join("aws-snapshots/batfish/representation-aws")
         .join(name)
+}
+
+/// An instance's ENI without a public address (in `test-nat-gateway`: routed via the NAT).
+pub fn private_instance_eni(s: &Snapshot) -> &flowwatch_net::model::Eni {
+    s.enis
+        .iter()
+        .find(|e| {
+            matches!(e.owner, flowwatch_net::model::EniOwner::Instance(_))
+                && e.public_ips.is_empty()
+        })
+        .unwrap()
 }
 
 pub fn load(name: &str) -> Snapshot {
