@@ -804,17 +804,22 @@ fn explain_filtered(
         default_limit: usize::MAX,
         ..flowwatch_query::InsightsOptions::default()
     };
-    let matched = engine.insights(&query, &options).map_err(|e| {
-        anyhow::anyhow!(
-            "--filter is not a valid Logs Insights filter expression:\n{}",
-            e.render(&query)
-        )
-    })?;
+    // The matched records stream through the explainer batch by batch: memory holds the flow
+    // groups, never the records.
     let mut x =
         flowwatch_explain::Explainer::new(snapshot, flowwatch_explain::ExplainOptions::default());
-    for batch in &matched.batches {
-        flowwatch_explain::for_each_batch_record(batch, &mut |r| x.add(r));
-    }
+    engine
+        .insights_each(&query, &options, |batch| {
+            flowwatch_explain::for_each_batch_record(&batch, &mut |r| x.add(r));
+            Ok(())
+        })
+        .map_err(|e| match e {
+            flowwatch_query::Error::Query(_) => anyhow::anyhow!(
+                "--filter is not a valid Logs Insights filter expression:\n{}",
+                e.render(&query)
+            ),
+            other => anyhow::anyhow!("--filter query failed: {other}"),
+        })?;
     let stats = flowwatch_explain::for_each_stored_record(
         reader,
         &args.log_group,

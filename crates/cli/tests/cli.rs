@@ -918,5 +918,65 @@ rate = 1
         ],
     );
     assert!(e.status.success(), "{}", stderr(&e));
-    assert!(json(&e)["read"]["records"].as_u64().unwrap() > 0);
+    let whole = json(&e);
+    assert!(whole["read"]["records"].as_u64().unwrap() > 0);
+    let total_rejected = whole["report"]["counts"]["rejected"].as_u64().unwrap();
+    assert!(total_rejected > 0, "{whole}");
+
+    // --filter narrows the judged records with a Logs Insights filter; the rest of the range is
+    // read as reply evidence only.
+    let filtered = |filter: &str| {
+        run(
+            &data,
+            &[
+                "explain",
+                "--snapshot",
+                s,
+                "--log-group",
+                "sim",
+                "-o",
+                "json",
+                "--filter",
+                filter,
+            ],
+        )
+    };
+    let e = filtered("dstPort = 80 and action = 'REJECT'");
+    assert!(e.status.success(), "{}", stderr(&e));
+    let port80 = json(&e);
+    let counts = &port80["report"]["counts"];
+    assert_eq!(counts["accepted"].as_u64(), Some(0), "{port80}");
+    assert_eq!(
+        counts["rejected"].as_u64(),
+        Some(total_rejected),
+        "{port80}"
+    );
+    assert!(counts["context_records"].as_u64().unwrap() > 0, "{port80}");
+    assert!(
+        port80["report"]["rejects"]
+            .to_string()
+            .contains("sg-09ccba6656672061b")
+    );
+    let e = filtered("dstPort = 443");
+    assert!(e.status.success(), "{}", stderr(&e));
+    let port443 = json(&e);
+    assert_eq!(
+        port443["report"]["counts"]["rejected"].as_u64(),
+        Some(0),
+        "{port443}"
+    );
+    assert!(port443["report"]["counts"]["accepted"].as_u64().unwrap() > 0);
+    assert_eq!(
+        port443["report"]["rejects"].as_array().map(Vec::len),
+        Some(0)
+    );
+    // A filter that is not Logs Insights is a usage error naming the problem, not a panic.
+    let e = filtered("dstPort = = 80");
+    assert!(!e.status.success());
+    assert!(
+        stderr(&e).contains("--filter is not a valid"),
+        "{}",
+        stderr(&e)
+    );
+    assert!(stderr(&e).contains('^'), "{}", stderr(&e));
 }

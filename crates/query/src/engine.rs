@@ -11,10 +11,11 @@ use datafusion::datasource::listing::{
 };
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use flowwatch_insights::QueryError;
 use flowwatch_store::{StoreReader, partition_hour_ms};
+use futures::StreamExt;
 
 use crate::plan;
 
@@ -273,6 +274,28 @@ impl QueryEngine {
 
     /// Run a Logs Insights query.
     pub fn insights(&self, query: &str, options: &InsightsOptions) -> Result<QueryOutput, Error> {
+        let mut batches = vec![];
+        let (columns, stats) = self.insights_each(query, options, |b| {
+            batches.push(b);
+            Ok(())
+        })?;
+        Ok(QueryOutput {
+            columns,
+            batches,
+            stats,
+        })
+    }
+
+    /// Run a Logs Insights query and hand each result batch to `sink` as the engine produces
+    /// it, instead of collecting them: memory stays bounded by the plan (sorts and aggregations
+    /// spill), not by the size of the answer. Returns the output columns and the statistics.
+    /// An error from `sink` stops the query and is returned.
+    pub fn insights_each(
+        &self,
+        query: &str,
+        options: &InsightsOptions,
+        mut sink: impl FnMut(RecordBatch) -> Result<(), Error>,
+    ) -> Result<(Vec<String>, QueryStats), Error> {
         let started = Instant::now();
         let parsed = flowwatch_insights::parse(query)?;
         let mut patterns = options.log_groups.clone();
@@ -306,24 +329,23 @@ impl QueryEngine {
             None => None,
         };
         let ctx = self.context()?;
-        let (columns, batches, plan) = self.runtime.block_on(async {
+        let (columns, plan) = self.runtime.block_on(async {
             let base = baseline.as_ref().map(|(groups, range)| plan::Baseline {
                 groups,
                 range: *range,
             });
             let planned = plan::plan(&ctx, &parsed, &files, base, options).await?;
             let physical = planned.df.create_physical_plan().await?;
-            let batches = collect(physical.clone(), ctx.task_ctx()).await?;
-            Ok::<_, Error>((planned.columns, batches, physical))
+            let mut stream = execute_stream(physical.clone(), ctx.task_ctx())?;
+            while let Some(batch) = stream.next().await {
+                sink(batch?)?;
+            }
+            Ok::<_, Error>((planned.columns, physical))
         })?;
         collect_metrics(plan.as_ref(), &mut stats);
         explain_to_stderr(plan.as_ref());
         stats.elapsed_secs = started.elapsed().as_secs_f64();
-        Ok(QueryOutput {
-            columns,
-            batches,
-            stats,
-        })
+        Ok((columns, stats))
     }
 }
 

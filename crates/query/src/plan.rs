@@ -216,9 +216,22 @@ impl<'a> Planner<'a> {
             CommandKind::Stats(stats) => self.stats(&stats.aggregates, &stats.by)?,
             CommandKind::Sort(keys) => {
                 let mut sort = vec![];
+                let mut named = vec![];
                 for k in keys {
                     let e = self.expr(&k.expr)?;
+                    named.push(e.clone());
                     sort.push(self.sort_expr(e, k.descending));
+                }
+                // Right after `stats`, ties are broken by the group keys ascending, so the
+                // same query over the same data always gives the same rows in the same order
+                // (CloudWatch leaves the order of ties undefined; docs/insights.md).
+                if let Some(group_keys) = &self.last_stats_keys {
+                    for k in group_keys {
+                        let e = ident(k);
+                        if !named.contains(&e) {
+                            sort.push(self.sort_expr(e, false));
+                        }
+                    }
                 }
                 self.df = self.df.clone().sort(sort.clone())?;
                 self.sort = Some(sort);
@@ -226,10 +239,14 @@ impl<'a> Planner<'a> {
             }
             CommandKind::Limit(n) => {
                 self.default_order()?;
-                self.df = self
-                    .df
-                    .clone()
-                    .limit(0, Some(usize::try_from(*n).unwrap_or(usize::MAX)))?;
+                self.df = self.df.clone().limit(
+                    0,
+                    Some(
+                        usize::try_from(*n)
+                            .unwrap_or(usize::MAX)
+                            .min(i64::MAX as usize),
+                    ),
+                )?;
                 self.limited = true;
             }
             CommandKind::Parse(parse) => {
@@ -1133,7 +1150,8 @@ impl<'a> Planner<'a> {
         }
         let select: Vec<DfExpr> = columns.iter().map(ident).collect();
         let mut df = self.df.select(select)?;
-        if !self.limited {
+        // DataFusion's limits are i64 inside: a cap beyond that is no cap.
+        if !self.limited && i64::try_from(default_limit).is_ok() {
             df = df.limit(0, Some(default_limit))?;
         }
         Ok(Planned { df, columns })
