@@ -1,44 +1,19 @@
-//! The explainer: records in, [`Report`] out. [`Explainer::add`] checks and compacts each
-//! record (no allocation per record beyond the record vector); [`Explainer::finish`] indexes
-//! the ACCEPTed tuples (reply evidence), then judges every record through two caches keyed by
+//! The judging engine behind [`Explainer`](crate::Explainer): it indexes the ACCEPTed tuples
+//! (reply evidence), then judges every record through two caches keyed by
 //! (interface, direction, protocol, local address, peer address, destination port): one
 //! allocation-free evaluation of the snapshot's NACL, security groups and route per class,
 //! however many records share it. Reasons are put into words once per reported group.
 
-use std::collections::BTreeMap;
-
 use flowwatch_net::model::EniOwner;
 use flowwatch_net::packet::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use flowwatch_net::reach::trace_packet_from_eni;
-use flowwatch_net::{
-    Addr, Direction, Disposition, EniIdx, NaclIdx, Packet, Resource, Snapshot, route,
-};
+use flowwatch_net::{Addr, Direction, Disposition, EniIdx, NaclIdx, Packet, Snapshot, route};
 
+use crate::explainer::ExplainOptions;
 use crate::fxhash::FxMap;
-use crate::record::{Action, FlowRecord, LogStatus, SkipReason};
-use crate::report::{Counts, Report, Skipped};
-
-/// Knobs where the spec leaves a choice.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExplainOptions {
-    /// How far apart (seconds of `start`) a REJECT and the ACCEPT of its reversed tuple may be
-    /// for the REJECT to count as a reply: one 600 s aggregation interval by default.
-    pub reply_window_secs: i64,
-    /// How many nearest non-matching security-group rules to name.
-    pub nearest_rules: usize,
-}
-
-impl Default for ExplainOptions {
-    fn default() -> Self {
-        ExplainOptions {
-            reply_window_secs: 600,
-            nearest_rules: 3,
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum EniRef {
+pub(crate) enum EniRef {
     Known(EniIdx),
     /// Index into the unknown-interface names.
     Unknown(u32),
@@ -46,18 +21,18 @@ enum EniRef {
 
 /// A checked record: addresses are the packet's (`pkt-*` when present).
 #[derive(Clone, Copy, Debug)]
-struct Rec {
-    eni: EniRef,
-    dir: Option<Direction>,
-    accept: bool,
-    proto: u8,
-    src: Addr,
-    dst: Addr,
-    sport: u16,
-    dport: u16,
-    packets: u64,
-    bytes: u64,
-    start: Option<i64>,
+pub(crate) struct Rec {
+    pub(crate) eni: EniRef,
+    pub(crate) dir: Option<Direction>,
+    pub(crate) accept: bool,
+    pub(crate) proto: u8,
+    pub(crate) src: Addr,
+    pub(crate) dst: Addr,
+    pub(crate) sport: u16,
+    pub(crate) dport: u16,
+    pub(crate) packets: u64,
+    pub(crate) bytes: u64,
+    pub(crate) start: Option<i64>,
 }
 
 impl Rec {
@@ -156,7 +131,7 @@ fn opposite(d: Direction) -> Direction {
     }
 }
 
-fn has_ports(proto: u8) -> bool {
+pub(crate) fn has_ports(proto: u8) -> bool {
     proto == PROTO_TCP || proto == PROTO_UDP
 }
 
@@ -179,179 +154,7 @@ fn packet(proto: u8, src: Addr, dst: Addr, sport: u16, dport: u16, reply: bool) 
     p
 }
 
-/// Collects records; [`Explainer::finish`] explains them.
-pub struct Explainer<'s> {
-    snap: &'s Snapshot,
-    opts: ExplainOptions,
-    ids: FxMap<String, EniRef>,
-    unknown: Vec<String>,
-    recs: Vec<Rec>,
-    /// Reply evidence only ([`Explainer::add_context`]): indexed, never judged.
-    context: Vec<Rec>,
-    skipped: BTreeMap<SkipReason, u64>,
-    counts: Counts,
-}
-
-impl<'s> Explainer<'s> {
-    pub fn new(snap: &'s Snapshot, opts: ExplainOptions) -> Explainer<'s> {
-        Explainer {
-            snap,
-            opts,
-            ids: FxMap::default(),
-            unknown: Vec::new(),
-            recs: Vec::new(),
-            context: Vec::new(),
-            skipped: BTreeMap::new(),
-            counts: Counts::default(),
-        }
-    }
-
-    /// Take one record (any action); records that cannot be used are counted by reason.
-    pub fn add(&mut self, r: &FlowRecord) {
-        self.counts.records += 1;
-        match self.check(r) {
-            Ok(rec) => {
-                if rec.accept {
-                    self.counts.accepted += 1;
-                } else {
-                    self.counts.rejected += 1;
-                }
-                if matches!(rec.eni, EniRef::Unknown(_)) {
-                    self.counts.unknown_interface += 1;
-                }
-                self.recs.push(rec);
-            }
-            Err(why) => {
-                self.counts.skipped += 1;
-                *self.skipped.entry(why).or_insert(0) += 1;
-            }
-        }
-    }
-
-    /// Take one record as evidence only: it can show that a REJECTed packet was a reply (or an
-    /// ACCEPT a reply to a request seen elsewhere), but it is not explained, counted as drift or
-    /// counted for rule usage. `explain --filter` adds every record of the range this way,
-    /// so that narrowing the question never changes an answer. Unusable records are ignored.
-    pub fn add_context(&mut self, r: &FlowRecord) {
-        if let Ok(rec) = self.check(r) {
-            self.counts.context_records += 1;
-            self.context.push(rec);
-        }
-    }
-
-    fn eni_ref(&mut self, id: &str) -> EniRef {
-        if let Some(r) = self.ids.get(id) {
-            return *r;
-        }
-        let r = match self.snap.resolve(id) {
-            Some(Resource::Eni(i)) => EniRef::Known(EniIdx(u32::try_from(i).unwrap_or(u32::MAX))),
-            _ => {
-                self.unknown.push(id.to_string());
-                EniRef::Unknown(u32::try_from(self.unknown.len() - 1).unwrap_or(u32::MAX))
-            }
-        };
-        self.ids.insert(id.to_string(), r);
-        r
-    }
-
-    fn check(&mut self, r: &FlowRecord) -> Result<Rec, SkipReason> {
-        if matches!(r.log_status, Some(LogStatus::NoData | LogStatus::SkipData)) {
-            return Err(SkipReason::NoData);
-        }
-        let action = r.action.ok_or(SkipReason::MissingAction)?;
-        if r.interface_id.is_empty() || r.interface_id == "-" {
-            return Err(SkipReason::MissingInterfaceId);
-        }
-        let (Some(sa), Some(da)) = (r.srcaddr, r.dstaddr) else {
-            return Err(SkipReason::MissingAddress);
-        };
-        let proto = r.protocol.ok_or(SkipReason::MissingProtocol)?;
-        let (sport, dport) = if has_ports(proto) {
-            match (r.srcport, r.dstport) {
-                (Some(s), Some(d)) => (s, d),
-                _ => return Err(SkipReason::MissingPort),
-            }
-        } else {
-            (0, 0)
-        };
-        let (sa, da) = (Addr::from_ip(sa), Addr::from_ip(da));
-        let src = r.pkt_srcaddr.map_or(sa, Addr::from_ip);
-        let dst = r.pkt_dstaddr.map_or(da, Addr::from_ip);
-        if src.v6 != dst.v6 {
-            return Err(SkipReason::MixedAddressFamilies);
-        }
-        let eni = self.eni_ref(&r.interface_id);
-        let dir = match (r.flow_direction, eni) {
-            (Some(d), _) => Some(d),
-            (None, EniRef::Known(e)) => {
-                let e = self.snap.eni(e);
-                if e.owns(da) || e.owns(dst) {
-                    Some(Direction::Ingress)
-                } else if e.owns(sa) || e.owns(src) {
-                    Some(Direction::Egress)
-                } else {
-                    return Err(SkipReason::DirectionUnknown);
-                }
-            }
-            (None, EniRef::Unknown(_)) => None,
-        };
-        Ok(Rec {
-            eni,
-            dir,
-            accept: action == Action::Accept,
-            proto,
-            src,
-            dst,
-            sport,
-            dport,
-            packets: r.packets.unwrap_or(0),
-            bytes: r.bytes.unwrap_or(0),
-            start: r.start,
-        })
-    }
-
-    /// Explain everything added.
-    pub fn finish(mut self) -> Report {
-        let recs = std::mem::take(&mut self.recs);
-        let context = std::mem::take(&mut self.context);
-        let mut eng = Engine::new(self.snap, &self.opts);
-        eng.index(&recs);
-        eng.index_evidence(&context);
-        for r in &recs {
-            if r.accept {
-                eng.accept(r);
-            } else {
-                eng.reject(r);
-            }
-        }
-        let mut report = eng.report(&self.unknown);
-        report.counts = Counts {
-            decisions_evaluated: eng.decisions,
-            ..self.counts
-        };
-        report.skipped = self
-            .skipped
-            .iter()
-            .map(|(&reason, &records)| Skipped {
-                reason,
-                description: reason.describe(),
-                records,
-            })
-            .collect();
-        report
-    }
-}
-
-/// Explain a slice of records in one call.
-pub fn explain_records(snap: &Snapshot, records: &[FlowRecord], opts: ExplainOptions) -> Report {
-    let mut x = Explainer::new(snap, opts);
-    for r in records {
-        x.add(r);
-    }
-    x.finish()
-}
-
-struct Engine<'a> {
+pub(crate) struct Engine<'a> {
     s: &'a Snapshot,
     opts: &'a ExplainOptions,
     /// ACCEPTed tuples → sorted `start`s (`i64::MIN` for records without one: any time).
@@ -366,11 +169,11 @@ struct Engine<'a> {
     observed: Vec<bool>,
     groups: FxMap<GroupKey, GroupAcc>,
     drift: FxMap<GroupKey, GroupAcc>,
-    decisions: u64,
+    pub(crate) decisions: u64,
 }
 
 impl<'a> Engine<'a> {
-    fn new(s: &'a Snapshot, opts: &'a ExplainOptions) -> Self {
+    pub(crate) fn new(s: &'a Snapshot, opts: &'a ExplainOptions) -> Self {
         let mut rule_base = Vec::with_capacity(s.security_groups.len());
         let mut n = 0u32;
         for g in &s.security_groups {
@@ -395,13 +198,13 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn index(&mut self, recs: &[Rec]) {
+    pub(crate) fn index(&mut self, recs: &[Rec]) {
         self.index_records(recs, true);
     }
 
     /// Reply evidence only: the interfaces are not marked as observed (rule usage stays about
     /// the records being explained).
-    fn index_evidence(&mut self, recs: &[Rec]) {
+    pub(crate) fn index_evidence(&mut self, recs: &[Rec]) {
         self.index_records(recs, false);
     }
 
@@ -571,7 +374,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn reject(&mut self, r: &Rec) {
+    pub(crate) fn reject(&mut self, r: &Rec) {
         let (EniRef::Known(e), Some(d)) = (r.eni, r.dir) else {
             let (_, peer) = r.ends(r.dir.unwrap_or(Direction::Ingress));
             let key = GroupKey {
@@ -657,7 +460,7 @@ impl<'a> Engine<'a> {
         c
     }
 
-    fn accept(&mut self, r: &Rec) {
+    pub(crate) fn accept(&mut self, r: &Rec) {
         let (EniRef::Known(e), Some(d)) = (r.eni, r.dir) else {
             return;
         };
@@ -738,5 +541,3 @@ fn add_to(
 }
 
 mod output;
-#[cfg(test)]
-mod tests;

@@ -75,16 +75,17 @@
 //! * Deliberately absent: stale-snapshot diffing, ICMP type inference, and conntrack-table
 //!   overflow detection.
 
-pub mod engine;
+mod engine;
 mod error;
+mod explainer;
 mod fxhash;
 pub mod record;
 pub mod report;
 pub mod stored;
 pub mod text;
 
-pub use engine::{ExplainOptions, Explainer, explain_records};
 pub use error::{ExplainError, Result};
+pub use explainer::{ExplainOptions, Explainer, explain_records};
 pub use record::{Action, FlowRecord, LogStatus, SkipReason, parse_direction};
 pub use report::{
     Counts, FlowGroup, Interface, Reason, ReasonCount, Report, RuleUsage, Skipped, render_table,

@@ -17,8 +17,8 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Serialize;
 
-use crate::engine::{ExplainOptions, Explainer};
 use crate::error::{ExplainError, Result};
+use crate::explainer::{ExplainOptions, Explainer};
 use crate::record::{Action, FlowRecord, LogStatus, parse_direction};
 use crate::report::Report;
 

@@ -166,7 +166,7 @@ impl Engine<'_> {
             .collect()
     }
 
-    pub(super) fn report(&self, unknown: &[String]) -> Report {
+    pub(crate) fn report(&self, unknown: &[String]) -> Report {
         let rejects = self.groups_out(&self.groups, unknown);
         let drift = self.groups_out(&self.drift, unknown);
         let mut kinds: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();

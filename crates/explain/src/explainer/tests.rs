@@ -17,6 +17,7 @@ use flowwatch_net::{Direction, Snapshot};
 use serde_json::json;
 
 use super::*;
+use crate::report::Report;
 use crate::report::{FlowGroup, Reason, render_table};
 
 const WEB: &str = "eni-web";
