@@ -177,11 +177,27 @@ impl QueryEngine {
     }
 
     pub(crate) fn context(&self) -> Result<SessionContext, Error> {
+        self.context_for(false)
+    }
+
+    /// A session; `whole_records`: the query reads every column of the records a filter keeps
+    /// (`@message`), so the filter is evaluated while decoding (Parquet filter push-down) and
+    /// the other columns are decoded only for the rows it keeps. For narrow projections the
+    /// push-down costs more than it saves, so it is off otherwise (measured in BENCHMARKS.md).
+    fn context_for(&self, whole_records: bool) -> Result<SessionContext, Error> {
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(FairSpillPool::new(self.memory_limit)))
             .build_arc()?;
-        // `DATAFUSION_*` environment variables tune the engine (documented in docs/insights.md).
-        let config = SessionConfig::from_env()?.with_information_schema(false);
+        // `DATAFUSION_*` environment variables tune the engine (documented in docs/insights.md)
+        // and win over the choice above.
+        let mut config = SessionConfig::from_env()?.with_information_schema(false);
+        if whole_records
+            && std::env::var_os("DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS").is_none()
+        {
+            let parquet = &mut config.options_mut().execution.parquet;
+            parquet.pushdown_filters = true;
+            parquet.reorder_filters = true;
+        }
         let state = datafusion::execution::session_state::SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime)
@@ -328,7 +344,7 @@ impl QueryEngine {
             }
             None => None,
         };
-        let ctx = self.context()?;
+        let ctx = self.context_for(filters_whole_records(&parsed))?;
         let (columns, plan) = self.runtime.block_on(async {
             let base = baseline.as_ref().map(|(groups, range)| plan::Baseline {
                 groups,
@@ -347,6 +363,45 @@ impl QueryEngine {
         stats.elapsed_secs = started.elapsed().as_secs_f64();
         Ok((columns, stats))
     }
+}
+
+/// Whether a query filters raw events and then reads whole records: `@message` anywhere
+/// (`parse` without a field reads it), or the default output (`@timestamp`, `@message`) when
+/// there is no `fields`, `display` or `stats`.
+pub(crate) fn filters_whole_records(q: &flowwatch_insights::ast::Query) -> bool {
+    use flowwatch_insights::ast::{CommandKind as C, Expr, ExprKind};
+    fn reads_message(e: &Expr) -> bool {
+        let mut found = false;
+        e.walk(&mut |e| found |= matches!(&e.kind, ExprKind::Field(f) if f == "@message"));
+        found
+    }
+    let mut filters = false;
+    let mut message = false;
+    let mut shapes_output = false;
+    let see = |e: &Expr, message: &mut bool| *message |= reads_message(e);
+    for c in &q.commands {
+        match &c.kind {
+            C::Filter(e) => {
+                filters |= !shapes_output;
+                see(e, &mut message);
+            }
+            C::Fields(ps) | C::Display(ps) => {
+                shapes_output = true;
+                ps.iter().for_each(|p| see(&p.expr, &mut message));
+            }
+            C::Stats(s) => {
+                shapes_output = true;
+                (s.aggregates.iter().chain(&s.by)).for_each(|p| see(&p.expr, &mut message));
+            }
+            C::Sort(keys) => keys.iter().for_each(|k| see(&k.expr, &mut message)),
+            C::Parse(p) => {
+                message |= p.source.as_ref().is_none_or(|f| f.name == "@message");
+            }
+            C::Dedup(fs) => message |= fs.iter().any(|f| f.name == "@message"),
+            C::Limit(_) | C::Lookup(_) | C::Diff(_) => {}
+        }
+    }
+    filters && (message || !shapes_output)
 }
 
 /// With `FLOWWATCH_EXPLAIN` set (to anything but `0`), the executed physical plan with its
@@ -424,4 +479,37 @@ pub(crate) fn baseline_range(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filters_whole_records;
+
+    fn whole(q: &str) -> bool {
+        filters_whole_records(&flowwatch_insights::parse(q).expect("query parses"))
+    }
+
+    #[test]
+    fn filter_push_down_only_for_queries_that_read_whole_records() {
+        // A filter, then @message (explicit, through parse, or the default output).
+        assert!(whole(r#"filter action = "REJECT""#));
+        assert!(whole(
+            r#"filter action = "REJECT" | parse "* * *" as a, b, c | stats count(*) by a"#
+        ));
+        assert!(whole(
+            r#"filter dstPort = 22 | fields @timestamp, @message"#
+        ));
+        assert!(whole(r#"filter dstPort = 22 | dedup @message"#));
+        // Narrow projections, no filter, or a filter only after stats: no push-down.
+        assert!(!whole(
+            r#"filter action = "REJECT" | stats count(*) by dstPort"#
+        ));
+        assert!(!whole(
+            r#"filter action = "REJECT" | fields srcAddr | dedup srcAddr"#
+        ));
+        assert!(!whole(
+            "fields @timestamp, @message | sort @timestamp desc | limit 20"
+        ));
+        assert!(!whole("stats count(*) as n by srcAddr | filter n > 10"));
+    }
 }

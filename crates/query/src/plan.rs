@@ -188,8 +188,20 @@ impl<'a> Planner<'a> {
             CommandKind::Fields(ps) | CommandKind::Display(ps) => {
                 let mut names = vec![];
                 for proj in ps {
-                    let e = self.expr(&proj.expr)?;
                     let name = proj.name().to_string();
+                    // A bare `@message` shown on raw events is rebuilt last (in `finish`,
+                    // after `sort` and `limit`): the console's `fields @timestamp, @message |
+                    // sort @timestamp desc | limit 20` rebuilds 20 lines, not every scanned
+                    // one. Later commands that read `@message` rebuild it where they need it.
+                    if self.stats_outputs.is_none()
+                        && name == "@message"
+                        && matches!(&proj.expr.kind, ExprKind::Field(f) if f == "@message")
+                    {
+                        self.derived.remove(&name);
+                        names.push(name);
+                        continue;
+                    }
+                    let e = self.expr(&proj.expr)?;
                     self.add_column(&name, e)?;
                     if let Some(outputs) = &mut self.stats_outputs
                         && !outputs.contains(&name)
@@ -1144,9 +1156,18 @@ impl<'a> Planner<'a> {
         let mut columns = self.display.take().unwrap_or(self.visible.clone());
         if columns.is_empty() {
             self.add_column("@timestamp", ident(schema::TIMESTAMP))?;
+            columns = vec!["@timestamp".into(), "@message".into()];
+        }
+        // `@message` asked for by `fields`/`display` (deferred there) or by default.
+        let has_message = self
+            .df
+            .schema()
+            .fields()
+            .iter()
+            .any(|f| f.name() == "@message");
+        if self.stats_outputs.is_none() && !has_message && columns.iter().any(|c| c == "@message") {
             let m = self.message();
             self.add_column("@message", m)?;
-            columns = vec!["@timestamp".into(), "@message".into()];
         }
         let select: Vec<DfExpr> = columns.iter().map(ident).collect();
         let mut df = self.df.select(select)?;
