@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -141,6 +142,9 @@ pub struct QueryEngine {
 pub(crate) struct GroupFiles {
     pub name: String,
     pub files: Vec<std::path::PathBuf>,
+    /// The schema of all the group's files when `files` is only some of them (a newest-first
+    /// chunk), so every chunk sees the same columns; None: inferred from `files`.
+    pub schema: Option<SchemaRef>,
 }
 
 impl QueryEngine {
@@ -262,6 +266,7 @@ impl QueryEngine {
             out.push(GroupFiles {
                 name: name.clone(),
                 files,
+                schema: None,
             });
         }
         Ok(out)
@@ -269,23 +274,35 @@ impl QueryEngine {
 
     /// A DataFrame over the given files (schemas merged: columns missing from a file read
     /// as null).
-    pub(crate) async fn scan(
-        ctx: &SessionContext,
-        files: &[std::path::PathBuf],
-    ) -> Result<DataFrame, Error> {
+    pub(crate) async fn scan(ctx: &SessionContext, group: &GroupFiles) -> Result<DataFrame, Error> {
+        let config = Self::listing(&group.files)?;
+        let config = match &group.schema {
+            Some(schema) => config.with_schema(Arc::clone(schema)),
+            None => config.infer_schema(&ctx.state()).await?,
+        };
+        let table = ListingTable::try_new(config)?;
+        Ok(ctx.read_table(Arc::new(table))?)
+    }
+
+    fn listing(files: &[std::path::PathBuf]) -> Result<ListingTableConfig, Error> {
         let urls = files
             .iter()
             .map(|f| ListingTableUrl::parse(f.to_string_lossy()))
             .collect::<Result<Vec<_>, _>>()?;
         let options =
             ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let state = ctx.state();
-        let config = ListingTableConfig::new_with_multi_paths(urls)
-            .with_listing_options(options)
-            .infer_schema(&state)
-            .await?;
-        let table = ListingTable::try_new(config)?;
-        Ok(ctx.read_table(Arc::new(table))?)
+        Ok(ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options))
+    }
+
+    /// The merged schema of `files` (columns missing from a file read as null).
+    async fn infer_schema(
+        ctx: &SessionContext,
+        files: &[std::path::PathBuf],
+    ) -> Result<SchemaRef, Error> {
+        let config = Self::listing(files)?.infer_schema(&ctx.state()).await?;
+        config
+            .file_schema
+            .ok_or_else(|| Error::Other("no schema inferred for the data files".into()))
     }
 
     /// Run a Logs Insights query.
@@ -345,6 +362,19 @@ impl QueryEngine {
             None => None,
         };
         let ctx = self.context_for(filters_whole_records(&parsed))?;
+        let newest_first = match &baseline {
+            None => newest_first_limit(&parsed, options.default_limit),
+            Some(_) => None,
+        };
+        if let Some(limit) = newest_first
+            && let Some(chunks) = newest_first_chunks(&files)
+        {
+            let columns = self.newest_first(
+                &ctx, &parsed, &files, &chunks, limit, options, &mut stats, &mut sink,
+            )?;
+            stats.elapsed_secs = started.elapsed().as_secs_f64();
+            return Ok((columns, stats));
+        }
         let (columns, plan) = self.runtime.block_on(async {
             let base = baseline.as_ref().map(|(groups, range)| plan::Baseline {
                 groups,
@@ -363,6 +393,139 @@ impl QueryEngine {
         stats.elapsed_secs = started.elapsed().as_secs_f64();
         Ok((columns, stats))
     }
+
+    /// Run a newest-first query ([`newest_first_limit`]) over `chunks` of hour partitions,
+    /// newest first, until `limit` rows are out; chunks not reached count as pruned files.
+    #[allow(clippy::too_many_arguments)]
+    fn newest_first(
+        &self,
+        ctx: &SessionContext,
+        parsed: &flowwatch_insights::ast::Query,
+        files: &[GroupFiles],
+        chunks: &[Vec<i64>],
+        limit: usize,
+        options: &InsightsOptions,
+        stats: &mut QueryStats,
+        sink: &mut impl FnMut(RecordBatch) -> Result<(), Error>,
+    ) -> Result<Vec<String>, Error> {
+        self.runtime.block_on(async {
+            let mut schemas = vec![];
+            for g in files {
+                schemas.push(match g.files.is_empty() {
+                    true => None,
+                    false => Some(Self::infer_schema(ctx, &g.files).await?),
+                });
+            }
+            let total_files: u64 = files.iter().map(|g| g.files.len() as u64).sum();
+            let mut read_files = 0u64;
+            let mut remaining = limit;
+            let mut columns = None;
+            for hours in chunks {
+                let chunk: Vec<GroupFiles> = files
+                    .iter()
+                    .zip(&schemas)
+                    .map(|(g, schema)| GroupFiles {
+                        name: g.name.clone(),
+                        files: (g.files.iter())
+                            .filter(|f| partition_hour_ms(f).is_some_and(|h| hours.contains(&h)))
+                            .cloned()
+                            .collect(),
+                        schema: schema.clone(),
+                    })
+                    .collect();
+                read_files += chunk.iter().map(|g| g.files.len() as u64).sum::<u64>();
+                let planned = plan::plan(ctx, parsed, &chunk, None, options).await?;
+                columns.get_or_insert(planned.columns);
+                let physical = planned.df.create_physical_plan().await?;
+                let mut stream = execute_stream(physical.clone(), ctx.task_ctx())?;
+                while remaining > 0
+                    && let Some(batch) = stream.next().await
+                {
+                    let batch = batch?;
+                    let take = batch.num_rows().min(remaining);
+                    remaining -= take;
+                    sink(batch.slice(0, take))?;
+                }
+                drop(stream);
+                let mut chunk_stats = QueryStats::default();
+                collect_metrics(physical.as_ref(), &mut chunk_stats);
+                stats.records_scanned += chunk_stats.records_scanned;
+                stats.records_matched += chunk_stats.records_matched;
+                stats.bytes_scanned += chunk_stats.bytes_scanned;
+                explain_to_stderr(physical.as_ref());
+                if remaining == 0 {
+                    break;
+                }
+            }
+            stats.files_scanned -= total_files - read_files;
+            stats.files_pruned += total_files - read_files;
+            Ok(columns.unwrap_or_default())
+        })
+    }
+}
+
+/// The row count of a query whose answer is the newest events: raw events (no `stats`,
+/// `dedup` or `diff`) in `@timestamp` descending order (no `sort`, or one whose first key is
+/// `@timestamp desc`), at most one `limit` and only as the last command (else the 10,000-row
+/// cap). Hour partitions hold disjoint time ranges, so such a query run over the newest hours
+/// first gives its answer as the concatenation of the per-chunk answers, and can stop as soon
+/// as it has `limit` rows: the console's `fields @timestamp, @message | sort @timestamp desc |
+/// limit 20` reads the newest hour, not the whole store.
+pub(crate) fn newest_first_limit(
+    q: &flowwatch_insights::ast::Query,
+    default_limit: usize,
+) -> Option<usize> {
+    use flowwatch_insights::ast::{CommandKind as C, ExprKind};
+    let is_timestamp = |e: &flowwatch_insights::ast::Expr| matches!(&e.kind, ExprKind::Field(f) if f == "@timestamp");
+    let mut sorts = 0;
+    let mut limit = default_limit;
+    let last = q.commands.len().checked_sub(1);
+    for (i, c) in q.commands.iter().enumerate() {
+        match &c.kind {
+            C::Stats(_) | C::Dedup(_) | C::Diff(_) => return None,
+            C::Sort(keys) => {
+                sorts += 1;
+                let first = keys.first()?;
+                if sorts > 1 || !first.descending || !is_timestamp(&first.expr) {
+                    return None;
+                }
+            }
+            C::Limit(n) => {
+                if Some(i) != last {
+                    return None;
+                }
+                limit = usize::try_from(*n).unwrap_or(usize::MAX);
+            }
+            // `@timestamp` must stay the record's own time.
+            C::Fields(ps) | C::Display(ps) => {
+                if ps
+                    .iter()
+                    .any(|p| p.name() == "@timestamp" && !is_timestamp(&p.expr))
+                {
+                    return None;
+                }
+            }
+            C::Filter(_) | C::Parse(_) | C::Lookup(_) => {}
+        }
+    }
+    Some(limit)
+}
+
+/// The hour partitions of `files`, newest first, in chunks of 1, 2, 4, … hours (a few plans
+/// even over a long range). None when a file is outside the hour layout.
+fn newest_first_chunks(files: &[GroupFiles]) -> Option<Vec<Vec<i64>>> {
+    let mut hours = std::collections::BTreeSet::new();
+    for f in files.iter().flat_map(|g| &g.files) {
+        hours.insert(partition_hour_ms(f)?);
+    }
+    let mut hours = hours.into_iter().rev().peekable();
+    let mut chunks = vec![];
+    let mut size = 1;
+    while hours.peek().is_some() {
+        chunks.push(hours.by_ref().take(size).collect());
+        size *= 2;
+    }
+    Some(chunks)
 }
 
 /// Whether a query filters raw events and then reads whole records: `@message` anywhere

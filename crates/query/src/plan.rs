@@ -123,7 +123,7 @@ impl<'a> Planner<'a> {
     ) -> Result<Planner<'a>, Error> {
         let mut df: Option<DataFrame> = None;
         for g in groups.iter().filter(|g| !g.files.is_empty()) {
-            let scan = QueryEngine::scan(ctx, &g.files)
+            let scan = QueryEngine::scan(ctx, g)
                 .await?
                 .with_column(LOG_GROUP, lit(g.name.clone()))?;
             df = Some(match df {
