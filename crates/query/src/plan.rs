@@ -234,14 +234,15 @@ impl<'a> Planner<'a> {
                     named.push(e.clone());
                     sort.push(self.sort_expr(e, k.descending));
                 }
-                // Right after `stats`, ties are broken by the group keys ascending, so the
-                // same query over the same data always gives the same rows in the same order
-                // (CloudWatch leaves the order of ties undefined; docs/insights.md).
+                // Right after `stats`, ties are broken by the group keys ascending (their text
+                // byte by byte: no natural-order key to compute for every group before a top-k),
+                // so the same query over the same data always gives the same rows in the same
+                // order (CloudWatch leaves the order of ties undefined; docs/insights.md).
                 if let Some(group_keys) = &self.last_stats_keys {
                     for k in group_keys {
                         let e = ident(k);
                         if !named.contains(&e) {
-                            sort.push(self.sort_expr(e, false));
+                            sort.push(e.sort(true, false));
                         }
                     }
                 }
