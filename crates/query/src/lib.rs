@@ -5,6 +5,7 @@
 //! schemas and builds a DataFrame (file list pruned by the time range first) → DataFusion
 //! executes it → [`QueryOutput`] renders cells as CloudWatch prints them.
 
+mod addrkey;
 pub mod athena;
 mod engine;
 pub mod lookup;

@@ -315,7 +315,7 @@ impl ScalarUDFImpl for FwUdf {
 }
 
 /// Calls `f` on each value of a string array of any encoding, without copying the values.
-fn for_each_str(a: &ArrayRef, mut f: impl FnMut(Option<&str>)) -> DfResult<()> {
+pub(crate) fn for_each_str(a: &ArrayRef, mut f: impl FnMut(Option<&str>)) -> DfResult<()> {
     match a.data_type() {
         DataType::Utf8 => a.as_string::<i32>().iter().for_each(f),
         DataType::LargeUtf8 => a.as_string::<i64>().iter().for_each(f),
