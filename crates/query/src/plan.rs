@@ -26,7 +26,7 @@ use flowwatch_insights::ast::{
 };
 use flowwatch_insights::{QueryError, Span, functions};
 
-use crate::addrkey::AddrKeys;
+use crate::addrkey::addr_key;
 use crate::engine::{Error, GroupFiles, InsightsOptions, QueryEngine};
 use crate::lookup::LookupTable;
 use crate::udf::{self, Cidr, Family, Kind};
@@ -560,37 +560,8 @@ impl<'a> Planner<'a> {
         let mut key_names = vec![];
         for p in by {
             let e = self.expr(&p.expr)?;
-            group_exprs.push(e);
+            group_exprs.push(e.alias(p.name()));
             key_names.push(p.name().to_string());
-        }
-        // One or two stored address columns as the keys: group on their integer codes
-        // (addrkey.rs) and turn the codes back into the texts after the aggregation.
-        let mut key_texts = None;
-        if self.stats_outputs.is_none() && group_exprs.iter().all(|e| self.is_address(e)) {
-            let keys = AddrKeys::default();
-            let code = self.fresh("addrkey");
-            match group_exprs.as_slice() {
-                [a] => {
-                    key_texts = Some(vec![keys.text().call(vec![ident(&code)])]);
-                    group_exprs = vec![keys.key().call(vec![a.clone()])];
-                }
-                [a, b] => {
-                    key_texts = Some(vec![
-                        keys.pair_text(0).call(vec![ident(&code)]),
-                        keys.pair_text(1).call(vec![ident(&code)]),
-                    ]);
-                    group_exprs = vec![keys.pair_key().call(vec![a.clone(), b.clone()])];
-                }
-                _ => {}
-            }
-            if key_texts.is_some() {
-                group_exprs = group_exprs.into_iter().map(|e| e.alias(&code)).collect();
-            }
-        }
-        if key_texts.is_none() {
-            group_exprs = (group_exprs.into_iter().zip(&key_names))
-                .map(|(e, n)| e.alias(n))
-                .collect();
         }
         let mut aggs = vec![];
         let mut post = vec![];
@@ -600,18 +571,13 @@ impl<'a> Planner<'a> {
             earlier.push((p.name().to_string(), e.clone()));
             post.push(e.alias(p.name()));
         }
-        let agg_names: Vec<String> = (aggs.iter()).map(|a| a.schema_name().to_string()).collect();
-        let mut df = self.df.clone().aggregate(group_exprs, aggs)?;
-        if let Some(texts) = key_texts {
-            let mut named: Vec<DfExpr> = (texts.into_iter().zip(&key_names))
-                .map(|(t, n)| t.alias(n))
-                .collect();
-            named.extend(agg_names.iter().map(ident));
-            df = df.select(named)?;
-        }
         let mut select: Vec<DfExpr> = key_names.iter().map(ident).collect();
         select.extend(post);
-        self.df = df.select(select)?;
+        self.df = self
+            .df
+            .clone()
+            .aggregate(group_exprs, aggs)?
+            .select(select)?;
         let mut outputs = key_names.clone();
         outputs.extend(aggregates.iter().map(|p| p.name().to_string()));
         self.visible = outputs.clone();
@@ -694,10 +660,9 @@ impl<'a> Planner<'a> {
         };
         Ok(match name {
             "count" => count(x),
-            // Distinct addresses counted by integer code (addrkey.rs): the same count.
-            "count_distinct" if self.is_address(&x) => {
-                count_distinct(AddrKeys::default().key().call(vec![x]))
-            }
+            // Distinct addresses counted by integer code (addrkey.rs): the same count, from
+            // sets of integers instead of sets of strings.
+            "count_distinct" if self.is_address(&x) => count_distinct(addr_key().call(vec![x])),
             "count_distinct" => count_distinct(x),
             "sum" | "avg" | "stddev" => {
                 let x = numeric(self, x);
