@@ -578,36 +578,44 @@ pub(crate) fn explain_to_stderr(plan: &dyn ExecutionPlan) {
     }
 }
 
-/// Records scanned and bytes scanned from the scans; records matched from the filters
-/// directly above the scans (all scanned records when there is none).
+/// Records scanned and bytes scanned from the scans (with Parquet filter push-down, the rows
+/// the scan's own filter dropped count as scanned); records matched from the filters directly
+/// above the scans, else what the scans put out.
 pub(crate) fn collect_metrics(plan: &dyn ExecutionPlan, stats: &mut QueryStats) {
-    fn walk(plan: &dyn ExecutionPlan, stats: &mut QueryStats, matched: &mut Option<u64>) {
+    #[derive(Default)]
+    struct Seen {
+        /// Rows out of the scans.
+        scans_out: u64,
+        /// Rows out of the filters directly above the scans, if any.
+        filtered: Option<u64>,
+    }
+    fn walk(plan: &dyn ExecutionPlan, stats: &mut QueryStats, seen: &mut Seen) {
         let children = plan.children();
-        let name = plan.name();
         if children.is_empty() {
             if let Some(m) = plan.metrics() {
-                stats.records_scanned += m.output_rows().unwrap_or(0) as u64;
-                stats.bytes_scanned += m
-                    .sum_by_name("bytes_scanned")
-                    .map_or(0, |v| v.as_usize() as u64);
+                let out = m.output_rows().unwrap_or(0) as u64;
+                let sum = |name: &str| m.sum_by_name(name).map_or(0, |v| v.as_usize() as u64);
+                stats.records_scanned += out + sum("pushdown_rows_pruned");
+                stats.bytes_scanned += sum("bytes_scanned");
+                seen.scans_out += out;
             }
             return;
         }
-        if name == "FilterExec"
+        if plan.name() == "FilterExec"
             && children
                 .iter()
                 .all(|c| c.children().is_empty() || c.name() == "CoalesceBatchesExec")
             && let Some(m) = plan.metrics()
         {
-            *matched = Some(matched.unwrap_or(0) + m.output_rows().unwrap_or(0) as u64);
+            seen.filtered = Some(seen.filtered.unwrap_or(0) + m.output_rows().unwrap_or(0) as u64);
         }
         for c in children {
-            walk(c.as_ref(), stats, matched);
+            walk(c.as_ref(), stats, seen);
         }
     }
-    let mut matched = None;
-    walk(plan, stats, &mut matched);
-    stats.records_matched = matched.unwrap_or(stats.records_scanned);
+    let mut seen = Seen::default();
+    walk(plan, stats, &mut seen);
+    stats.records_matched += seen.filtered.unwrap_or(seen.scans_out);
 }
 
 /// The range a `diff` compares with: the equal-length range just before, or the same range a

@@ -178,3 +178,22 @@ fn newest_first_gives_the_whole_store_answer_and_reads_less() {
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(times, sorted);
 }
+
+/// A filter pushed into the Parquet scan (the query reads whole records) still counts every
+/// record of the range as scanned and only the kept ones as matched, as CloudWatch reports.
+#[test]
+fn filter_push_down_keeps_cloudwatch_statistics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = build_store(tmp.path());
+    let engine = QueryEngine::open(&data).unwrap();
+    let q = r#"filter action = "REJECT" | parse @message "* * * *" as v, acct, eni, rest | stats count(*) as n"#;
+    let (_, rows, stats) = run(&engine, q, &InsightsOptions::default());
+    let rejected = HOURS * 2;
+    assert_eq!(rows, vec![vec![Some(rejected.to_string())]]);
+    assert_eq!(
+        stats.records_scanned,
+        (HOURS * PER_HOUR) as u64,
+        "{stats:?}"
+    );
+    assert_eq!(stats.records_matched, rejected as u64, "{stats:?}");
+}
