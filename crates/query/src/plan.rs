@@ -834,8 +834,9 @@ impl<'a> Planner<'a> {
             ExprKind::Not(a) => {
                 // A comparison with a missing value is false, so its negation is true
                 // (not SQL's NULL): `not (dstPort = 22)` keeps records without a dstPort.
+                // `IS NOT TRUE`: true for false and for null, one null-free kernel.
                 let x = self.expr(a)?;
-                !datafusion::functions::core::expr_fn::coalesce(vec![self.truthy(x), lit(false)])
+                self.truthy(x).is_not_true()
             }
             ExprKind::Binary(op, a, b) => {
                 let (x, y) = (self.expr(a)?, self.expr(b)?);
@@ -1311,10 +1312,7 @@ fn stored_address_prefixes(x: &DfExpr, cidr: &Cidr) -> Option<DfExpr> {
     }
     let any = tests.into_iter().reduce(DfExpr::or)?;
     // A missing address is in no subnet (false, not null).
-    Some(datafusion::functions::core::expr_fn::coalesce(vec![
-        any,
-        lit(false),
-    ]))
+    Some(any.is_true())
 }
 
 pub fn glob_regex(glob: &str) -> String {
