@@ -538,3 +538,9 @@ fn context_records_are_reply_evidence_but_never_explained_or_counted() {
         render_table(&r)
     );
 }
+
+#[test]
+fn a_held_record_stays_compact() {
+    // The explainer holds every usable record until `finish` (module docs): keep it small.
+    assert!(std::mem::size_of::<crate::engine::Rec>() <= 128);
+}
