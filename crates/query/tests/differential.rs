@@ -28,11 +28,12 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use flowwatch_flowlog::{Output, ReadOptions, SourceDefaults, read_path};
 use flowwatch_query::{InsightsOptions, QueryEngine};
-use flowwatch_store::Store;
+
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+
+mod common;
 
 /// Data-set seeds; more are derived when `FLOWWATCH_DIFF_SETS` asks for more.
 const SEEDS: &[u64] = &[0x5eed_0001, 0x5eed_0002];
@@ -397,27 +398,8 @@ fn write_log(path: &Path, recs: &[Rec]) {
 }
 
 fn build_store(log: &Path, data: &Path, expected_rows: usize) {
-    let mut batches = vec![];
-    let summary = read_path(
-        log,
-        "flows.log",
-        SourceDefaults::default(),
-        &ReadOptions::default(),
-        &mut |out| match out {
-            Output::Batch(b) => batches.push(b),
-            Output::Reject(r) => panic!("line {} rejected: {}", r.line, r.reason),
-        },
-    );
-    assert!(summary.error.is_none(), "{:?}", summary.error);
-    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let rows = common::ingest(data, "vpc", log);
     assert_eq!(rows, expected_rows, "records read from {}", log.display());
-    let mut store = Store::open(data).expect("open store");
-    store.ensure_group("vpc").expect("group");
-    let mut txn = store.begin("vpc").expect("begin");
-    for b in &batches {
-        txn.write(b).expect("write");
-    }
-    store.commit(txn).expect("commit");
 }
 
 // ---------------------------------------------------------------------------------------------

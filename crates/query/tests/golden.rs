@@ -10,35 +10,16 @@
 
 use std::path::{Path, PathBuf};
 
-use flowwatch_flowlog::{Output, ReadOptions, SourceDefaults, read_path};
 use flowwatch_query::{InsightsOptions, QueryEngine};
-use flowwatch_store::Store;
+
+mod common;
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
 }
 
 fn build_store(data: &Path) {
-    let fixture = golden_dir().join("fixture.log");
-    let mut batches = vec![];
-    let summary = read_path(
-        &fixture,
-        "fixture.log",
-        SourceDefaults::default(),
-        &ReadOptions::default(),
-        &mut |out| match out {
-            Output::Batch(b) => batches.push(b),
-            Output::Reject(r) => panic!("fixture line {} rejected: {}", r.line, r.reason),
-        },
-    );
-    assert!(summary.error.is_none(), "{:?}", summary.error);
-    let mut store = Store::open(data).expect("open store");
-    store.ensure_group("vpc").expect("group");
-    let mut txn = store.begin("vpc").expect("begin");
-    for b in &batches {
-        txn.write(b).expect("write");
-    }
-    store.commit(txn).expect("commit");
+    common::ingest(data, "vpc", &golden_dir().join("fixture.log"));
 }
 
 /// `#! start=… end=…` on the first line: the time range, epoch seconds.

@@ -8,9 +8,9 @@
 
 use std::path::Path;
 
-use flowwatch_flowlog::{Output, ReadOptions, SourceDefaults, read_path};
 use flowwatch_query::{InsightsOptions, QueryEngine, QueryStats};
-use flowwatch_store::Store;
+
+mod common;
 
 /// An hour boundary (epoch seconds).
 const BASE: i64 = 1_699_999_200;
@@ -56,26 +56,8 @@ fn build_store(dir: &Path) -> std::path::PathBuf {
     }
     std::fs::write(&new, text).unwrap();
     let data = dir.join("data");
-    let mut store = Store::open(&data).unwrap();
-    store.ensure_group("vpc").unwrap();
-    for (path, name) in [(&old, "old.log"), (&new, "new.log")] {
-        let mut batches = vec![];
-        let summary = read_path(
-            path,
-            name,
-            SourceDefaults::default(),
-            &ReadOptions::default(),
-            &mut |out| match out {
-                Output::Batch(b) => batches.push(b),
-                Output::Reject(r) => panic!("{name}:{} rejected: {}", r.line, r.reason),
-            },
-        );
-        assert!(summary.error.is_none(), "{:?}", summary.error);
-        let mut txn = store.begin("vpc").unwrap();
-        for b in &batches {
-            txn.write(b).unwrap();
-        }
-        store.commit(txn).unwrap();
+    for file in [&old, &new] {
+        common::ingest(&data, "vpc", file);
     }
     data
 }
