@@ -41,7 +41,7 @@ Examples:\n  flowwatch snapshot load ./snapshot\n  flowwatch snapshot load ./sna
     },
     /// Print the `aws` CLI commands that take a snapshot of an account and region
     #[command(
-        long_about = "Prints a shell script of read-only `aws ec2 describe-*` calls, one output file per call, \
+        long_about = "Prints a shell script of read-only `aws ec2` and `aws elbv2` describe calls, one output file per call, \
 in the layout `snapshot load` reads (`<dir>/aws_configs/accounts/<account>/<region>/`). Run it with credentials \
 that can describe EC2 (the AWS managed policy `ReadOnlyAccess` or `AmazonEC2ReadOnlyAccess` is enough).\n\n\
 Examples:\n  flowwatch snapshot capture --region us-east-1 > take-snapshot.sh && sh take-snapshot.sh\n  \
@@ -259,6 +259,8 @@ const CAPTURE_CALLS: &[(&str, &str)] = &[
     ("VpnConnections.json", "ec2 describe-vpn-connections"),
     ("CustomerGateways.json", "ec2 describe-customer-gateways"),
     ("FlowLogs.json", "ec2 describe-flow-logs"),
+    ("LoadBalancers.json", "elbv2 describe-load-balancers"),
+    ("TargetGroups.json", "elbv2 describe-target-groups"),
 ];
 
 fn shell_quote(s: &str) -> String {
@@ -279,7 +281,7 @@ pub fn capture_script(regions: &[String], profile: Option<&str>, dir: &Path) -> 
     let mut s = String::new();
     s.push_str("#!/bin/sh\n");
     s.push_str(
-        "# A flowwatch network snapshot: read-only `aws ec2 describe-*` calls, one file each.\n",
+        "# A flowwatch network snapshot: read-only `aws ec2` and `aws elbv2` describe calls, one file each.\n",
     );
     s.push_str("# Load it with: flowwatch snapshot load DIR   (then: flowwatch reach --snapshot DIR ...)\n");
     s.push_str("set -eu\n");
@@ -315,6 +317,22 @@ aws{profile_arg} --region {r} --output json ec2 get-transit-gateway-route-table-
 --query 'PrefixLists[].PrefixListId' --output text); do\n  \
 aws{profile_arg} --region {r} --output json ec2 get-managed-prefix-list-entries --prefix-list-id \"$PL\" \
 > \"$OUT/PrefixListEntries-$PL.json\"\ndone\n"
+        ));
+        // Load balancers: listeners and attributes per load balancer, targets per target
+        // group, each wrapped with its ARN (the outputs do not carry it).
+        s.push_str(&format!(
+            "N=0\nfor LB in $(aws{profile_arg} --region {r} elbv2 describe-load-balancers \
+--query 'LoadBalancers[].LoadBalancerArn' --output text); do\n  N=$((N+1))\n  \
+aws{profile_arg} --region {r} --output json elbv2 describe-listeners --load-balancer-arn \"$LB\" \
+> \"$OUT/Listeners-$N.json\"\n  \
+aws{profile_arg} --region {r} --output json elbv2 describe-load-balancer-attributes --load-balancer-arn \"$LB\" \
+--query \"{{LoadBalancerAttributes: [{{LoadBalancerArn: '$LB', Attributes: Attributes}}]}}\" \
+> \"$OUT/LoadBalancerAttributes-$N.json\"\ndone\n\
+N=0\nfor TG in $(aws{profile_arg} --region {r} elbv2 describe-target-groups \
+--query 'TargetGroups[].TargetGroupArn' --output text); do\n  N=$((N+1))\n  \
+aws{profile_arg} --region {r} --output json elbv2 describe-target-health --target-group-arn \"$TG\" \
+--query \"{{LoadBalancerTargetHealth: [{{TargetGroupArn: '$TG', TargetHealthDescriptions: TargetHealthDescriptions}}]}}\" \
+> \"$OUT/LoadBalancerTargetHealth-$N.json\"\ndone\n"
         ));
     }
     s.push_str(

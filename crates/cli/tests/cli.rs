@@ -764,6 +764,9 @@ fn snapshot_capture_prints_the_aws_commands() {
         "ec2 describe-network-acls",
         "ec2 describe-instances > \"$OUT/Reservations.json\"",
         "ec2 search-transit-gateway-routes",
+        "elbv2 describe-load-balancers > \"$OUT/LoadBalancers.json\"",
+        "elbv2 describe-target-health --target-group-arn \"$TG\"",
+        "LoadBalancerTargetHealth: [{TargetGroupArn: '$TG'",
         "--region eu-west-1",
         "OUT=\"$DIR/aws_configs/accounts/$ACCOUNT/us-east-1\"",
     ] {

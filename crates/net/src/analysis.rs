@@ -61,6 +61,12 @@ pub enum ExplanationCode {
     UnsupportedComponent,
     VpceGatewayProtocolRestriction,
     NoSourceOrDestination,
+    /// No listener of the load balancer takes the packet's protocol and port.
+    Elbv2ListenerPortRestriction,
+    /// The listener forwards to no target group.
+    Elbv2ListenerHasNoTg,
+    /// No healthy target the node may forward to (its zone, without cross-zone balancing).
+    Elbv2NoTargetsInAz,
 }
 
 /// A component on a path or in an explanation.

@@ -35,6 +35,7 @@ macro_rules! fresh {
     }};
 }
 
+mod elb;
 mod eni;
 mod fast;
 mod gateways;
@@ -57,18 +58,12 @@ const NOT_MODELLED: &[&str] = &[
     "DhcpOptions",
     "DomainStatusList",
     "InstanceStatuses",
-    "LoadBalancerAttributes",
     "LoadBalancerDescriptions",
-    "LoadBalancerListeners",
-    "LoadBalancerTargetHealth",
-    "LoadBalancers",
-    "Listeners",
     "PlacementGroups",
     "Regions",
     "ServiceDetails",
     "ServiceNames",
     "Tags",
-    "TargetGroups",
     "TargetHealthDescriptions",
     "VirtualInterfaces",
     "Clusters",
@@ -140,6 +135,12 @@ struct Raw {
     endpoints: Vec<(Loc, usize, raw::VpcEndpoint)>,
     vgws: Vec<(Loc, usize, raw::VpnGateway)>,
     vpns: Vec<(Loc, usize, raw::VpnConnection)>,
+    lbs: Vec<(Loc, usize, raw::LoadBalancer)>,
+    lb_listeners: Vec<(Loc, usize, raw::LbListeners)>,
+    listeners: Vec<(Loc, usize, raw::Listener)>,
+    target_groups: Vec<(Loc, usize, raw::TargetGroup)>,
+    target_health: Vec<(Loc, usize, raw::LbTargetHealth)>,
+    lb_attributes: Vec<(Loc, usize, raw::LbAttributes)>,
     ip_ranges: Vec<raw::IpRangePrefix>,
 }
 
@@ -344,6 +345,12 @@ impl Loader {
                 "VpcEndpoints" => take!(endpoints),
                 "VpnGateways" => take!(vgws),
                 "VpnConnections" => take!(vpns),
+                "LoadBalancers" => take!(lbs),
+                "LoadBalancerListeners" => take!(lb_listeners),
+                "Listeners" => take!(listeners),
+                "TargetGroups" => take!(target_groups),
+                "LoadBalancerTargetHealth" => take!(target_health),
+                "LoadBalancerAttributes" => take!(lb_attributes),
                 "prefixes" | "ipv6_prefixes" => {
                     let items: Vec<raw::IpRangePrefix> = self.items(value, key, rel);
                     self.raw.ip_ranges.extend(items);
@@ -441,6 +448,7 @@ impl Loader {
         self.link_peerings(&raw, &mut k);
         self.link_tgws(&raw, &mut k);
         self.link_endpoints_vpn(&raw, &mut k);
+        self.link_load_balancers(&raw, &mut k);
         self.link_indexes(&raw, &mut k);
         self.link_tgw_propagations(&raw, &mut k);
         self.link_address_space(&raw, &mut k);

@@ -213,6 +213,8 @@ pub enum EniOwner {
     Instance(String),
     NatGateway(String),
     VpcEndpoint(String),
+    /// A node of an Elastic Load Balancing v2 load balancer (by ARN).
+    LoadBalancer(String),
     /// Requester-managed or detached interfaces (Lambda, ELB, RDS, …).
     Other,
 }
@@ -222,6 +224,8 @@ pub struct Eni {
     pub id: String,
     pub loc: Loc,
     pub interface_type: String,
+    /// The ENI's description (`ELB net/<name>/<id>` names a load balancer's node).
+    pub description: String,
     pub subnet_id: String,
     pub subnet: Option<SubnetIdx>,
     pub vpc_id: String,
@@ -392,6 +396,59 @@ pub struct VpnGateway {
     pub vpn_routes: Vec<(Cidr, String)>,
 }
 
+/// An Elastic Load Balancing v2 load balancer (network, application or gateway) with the
+/// listeners and targets reachability needs. Its nodes are the ENIs owned by it
+/// ([`EniOwner::LoadBalancer`]), one per availability zone.
+#[derive(Clone, Debug)]
+pub struct LoadBalancer {
+    /// The ARN (what ids resolve to; the name resolves too).
+    pub id: String,
+    pub loc: Loc,
+    pub name: String,
+    pub dns_name: String,
+    /// `network`, `application` or `gateway`.
+    pub lb_type: String,
+    /// `internet-facing` or `internal`.
+    pub scheme: String,
+    pub vpc_id: String,
+    /// `load_balancing.cross_zone.enabled` (always on for application load balancers).
+    pub cross_zone: bool,
+    pub listeners: Vec<LbListener>,
+}
+
+/// A listener: where it forwards.
+#[derive(Clone, Debug)]
+pub struct LbListener {
+    pub port: u16,
+    /// `TCP`, `UDP`, `TCP_UDP`, `TLS`, `HTTP`, `HTTPS`, `GENEVE`.
+    pub protocol: String,
+    /// The forward action's target group.
+    pub target_group: Option<String>,
+    /// Its targets in `describe-target-health` order.
+    pub targets: Vec<LbTarget>,
+}
+
+impl LbListener {
+    /// Whether the listener takes IP protocol `proto`.
+    pub fn takes(&self, proto: u8) -> bool {
+        match self.protocol.as_str() {
+            "UDP" => proto == crate::packet::PROTO_UDP,
+            "TCP_UDP" => proto == crate::packet::PROTO_TCP || proto == crate::packet::PROTO_UDP,
+            "GENEVE" => true,
+            _ => proto == crate::packet::PROTO_TCP,
+        }
+    }
+}
+
+/// A registered target: an instance id or an IP address, and its port.
+#[derive(Clone, Debug)]
+pub struct LbTarget {
+    pub id: String,
+    pub port: u16,
+    /// `healthy`, or unknown (no health information): traffic is sent to it.
+    pub healthy: bool,
+}
+
 /// What an id names, for [`Snapshot::resolve`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Resource {
@@ -412,6 +469,7 @@ pub enum Resource {
     PrefixList(usize),
     VpcEndpoint(usize),
     VpnGateway(usize),
+    LoadBalancer(usize),
 }
 
 impl Resource {
@@ -434,6 +492,7 @@ impl Resource {
             Resource::PrefixList(_) => "prefix-list",
             Resource::VpcEndpoint(_) => "vpc-endpoint",
             Resource::VpnGateway(_) => "vpn-gateway",
+            Resource::LoadBalancer(_) => "load-balancer",
         }
     }
 }

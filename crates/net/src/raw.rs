@@ -234,6 +234,33 @@ dto_lists!(VpnConnection {
     CustomerGatewayConfiguration: Option<String>,
 } lists { Routes: VpnRoute, VgwTelemetry: VgwTelemetry });
 
+// Elastic Load Balancing v2 (`aws elbv2 describe-*`; Batfish's wrappers for the per-LB and
+// per-target-group outputs: `LoadBalancerListeners`, `LoadBalancerTargetHealth`,
+// `LoadBalancerAttributes`).
+dto!(LbZone { SubnetId: Option<String>, ZoneName: Option<String> });
+dto!(LbState { Code: Option<String> });
+dto_lists!(LoadBalancer {
+    LoadBalancerArn: Option<String>, LoadBalancerName: Option<String>, DNSName: Option<String>,
+    Scheme: Option<String>, Type: Option<String>, VpcId: Option<String>, State: Option<LbState>,
+} lists { AvailabilityZones: LbZone, SecurityGroups: String });
+dto!(LbAction { Type: Option<String>, TargetGroupArn: Option<String>, Order: Option<i64> });
+dto_lists!(Listener {
+    ListenerArn: Option<String>, LoadBalancerArn: Option<String>, Port: Option<u16>,
+    Protocol: Option<String>,
+} lists { DefaultActions: LbAction });
+dto_lists!(LbListeners { LoadBalancerArn: Option<String> } lists { Listeners: Listener });
+dto_lists!(TargetGroup {
+    TargetGroupArn: Option<String>, TargetGroupName: Option<String>, Port: Option<u16>,
+    Protocol: Option<String>, TargetType: Option<String>, VpcId: Option<String>,
+} lists { LoadBalancerArns: String });
+dto!(LbTarget { Id: Option<String>, Port: Option<u16>, AvailabilityZone: Option<String> });
+dto!(LbTargetState { State: Option<String> });
+dto!(TargetHealthDescription { Target: Option<LbTarget>, TargetHealth: Option<LbTargetState> });
+dto_lists!(LbTargetHealth { TargetGroupArn: Option<String> }
+    lists { TargetHealthDescriptions: TargetHealthDescription });
+dto!(LbAttribute { Key: Option<String>, Value: Option<String> });
+dto_lists!(LbAttributes { LoadBalancerArn: Option<String> } lists { Attributes: LbAttribute });
+
 /// AWS's published `ip-ranges.json` (`prefixes[]{ip_prefix, service}`), if the user drops one
 /// into the snapshot.
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -15,6 +15,7 @@ use crate::packet::*;
 use crate::route::{lookup, lookup_tgw};
 use crate::sg::SgDecision;
 
+mod elb;
 pub(crate) mod explain;
 mod gateways;
 mod tgw;
@@ -151,6 +152,8 @@ struct Walk<'a> {
     expl: Vec<Explanation>,
     reply: bool,
     nat: Vec<NatSession>,
+    /// Connections a load balancer forwarded (the reply goes back through its node).
+    lb: Vec<elb::LbSession>,
     stop: Option<Stop>,
     packet: Packet,
 }
@@ -185,6 +188,7 @@ impl<'a> Walk<'a> {
             expl: Vec::new(),
             reply,
             nat: Vec::new(),
+            lb: Vec::new(),
             stop: None,
             packet,
         }

@@ -60,6 +60,7 @@ impl Snapshot {
         counts.insert("prefix-lists", self.prefix_lists.len());
         counts.insert("vpc-endpoints", self.vpc_endpoints.len());
         counts.insert("vpn-gateways", self.vpn_gateways.len());
+        counts.insert("load-balancers", self.load_balancers.len());
         let mut regions = BTreeMap::new();
         for v in &self.vpcs {
             *regions

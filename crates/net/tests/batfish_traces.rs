@@ -22,27 +22,6 @@ use serde_json::Value;
 
 /// Entries (by their `java` field) that disagree, and why.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
-    // Load balancers are not modelled (NLB listeners, target groups, cross-zone forwarding).
-    (
-        "AwsConfigurationLoadBalancerTest#testClientToLbTrace (to LB IP in us-east-2b, iface eni-01f261dccaba46564)",
-        "load balancers (NLB listener 80 -> target 22, cross-zone) are not modelled",
-    ),
-    (
-        "AwsConfigurationLoadBalancerTest#testClientToLbTrace (to LB IP in us-east-2a, iface eni-0c82d6f7254ae6695)",
-        "load balancers are not modelled",
-    ),
-    (
-        "AwsConfigurationLoadBalancerTest#testClientToLb_nonListenedPort",
-        "load balancers are not modelled (the listener port check)",
-    ),
-    (
-        "AwsConfigurationLoadBalancerTest#testClientToLb_nonListenedPort (second LB IP)",
-        "load balancers are not modelled (the listener port check)",
-    ),
-    (
-        "AwsConfigurationLoadBalancerTest#testClientToServerReachability",
-        "load balancers are not modelled (reachability through the NLB to its targets)",
-    ),
     // On-premises devices (configs/*.txt router configurations) and BGP are not modelled.
     (
         "AwsConfigurationVpnGatewayTest#testFromOnPrem",
@@ -110,6 +89,8 @@ fn corpus() -> Option<PathBuf> {
 fn node_name(h: &PathComponent) -> Option<String> {
     match h.component.kind {
         "vpc-peering-connection" => None,
+        // A load balancer node: `<zone>-<DNS name>`.
+        "load-balancer" => h.component.name.clone(),
         "network-interface" => Some(match &h.attached_to {
             Some(owner) if owner.kind == "instance" || owner.kind == "nat-gateway" => {
                 owner.id.clone()
@@ -243,6 +224,19 @@ fn check_fact(snap: &Snapshot, t: &Value) -> Result<(), String> {
         }
         return Ok(());
     }
+    if t["java"].as_str() == Some("AwsConfigurationLoadBalancerTest#testClientToServerReachability")
+    {
+        // The client reaches both servers: through the load balancer (each of its nodes
+        // forwards listener port 80 to a target's port 22), and directly on port 22.
+        for server in ["i-055b0db7be365202c", "i-0f4af951d61a19245"] {
+            let q = Query::new("i-0c8ce8bbdd98cc4e8", server).port(22);
+            let a = reach(snap, &q);
+            if !a.network_path_found {
+                return Err(format!("client to {server}: {:?}", a.explanations));
+            }
+        }
+        return Ok(());
+    }
     Err("fact not checked by this model".into())
 }
 
@@ -308,4 +302,93 @@ fn batfish_expected_traces() {
         "listed as known differences but now agree (remove them):\n{}",
         now_agree.join("\n")
     );
+}
+
+/// The load-balancer choices beyond Batfish's traces, on its `test-load-balancer` snapshot with
+/// the attributes and target health replaced: without cross-zone balancing a node forwards to
+/// its own zone's target only, an unhealthy target takes nothing, and a node with no target it
+/// may use answers `ELBV2_NO_TARGETS_IN_AZ`.
+#[test]
+fn load_balancer_zones_health_and_listener_codes() {
+    let Some(root) = corpus() else { return };
+    let dir = root.join("representation-aws/test-load-balancer/aws_configs");
+    let lb = "arn:aws:elasticloadbalancing:us-east-2:554773406868:loadbalancer/net/test-lb/725b996cb6be8fba";
+    let tg = "arn:aws:elasticloadbalancing:us-east-2:554773406868:targetgroup/test-lb-tg/8e891d8fcdf8ece8";
+    let load = |cross_zone: bool, healthy_2b: bool| {
+        let mut docs: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let n = p.file_name().unwrap().to_string_lossy();
+                n != "LoadBalancerAttributes.json" && n != "LoadBalancerTargetHealth.json"
+            })
+            .map(|p| {
+                let text = std::fs::read_to_string(&p).unwrap();
+                (p.file_name().unwrap().to_string_lossy().into_owned(), text)
+            })
+            .collect();
+        docs.push((
+            "attributes.json".into(),
+            serde_json::json!({"LoadBalancerAttributes": [{"LoadBalancerArn": lb, "Attributes": [
+                {"Key": "load_balancing.cross_zone.enabled", "Value": cross_zone.to_string()}]}]})
+            .to_string(),
+        ));
+        let state = if healthy_2b { "healthy" } else { "unhealthy" };
+        docs.push((
+            "health.json".into(),
+            serde_json::json!({"LoadBalancerTargetHealth": [{"TargetGroupArn": tg, "TargetHealthDescriptions": [
+                {"Target": {"Id": "i-0f4af951d61a19245", "Port": 22}, "TargetHealth": {"State": "healthy"}},
+                {"Target": {"Id": "i-055b0db7be365202c", "Port": 22}, "TargetHealth": {"State": state}}]}]})
+            .to_string(),
+        ));
+        let (s, _) =
+            Snapshot::from_json_documents(docs.iter().map(|(n, t)| (n.as_str(), t.as_str())));
+        s
+    };
+    let node_2b = |s: &Snapshot| {
+        let e = s.eni_idx("eni-01f261dccaba46564").unwrap();
+        s.eni(e).primary_ip().unwrap().to_ip().to_string()
+    };
+    let to_lb = |s: &Snapshot, port: u16| {
+        reach(
+            s,
+            &Query::new("i-0c8ce8bbdd98cc4e8", &node_2b(s)).port(port),
+        )
+    };
+    let last_instance = |a: &Analysis| {
+        a.forward_path_components
+            .iter()
+            .rev()
+            .find_map(|h| h.attached_to.as_ref().map(|o| o.id.clone()))
+    };
+    // Cross-zone off: the us-east-2b node forwards to the us-east-2b target.
+    let s = load(false, true);
+    let a = to_lb(&s, 80);
+    assert!(a.network_path_found, "{:?}", a.explanations);
+    assert_eq!(last_instance(&a).as_deref(), Some("i-055b0db7be365202c"));
+    // The load balancer rewrote the destination to the target's port 22.
+    let lb_hop = a
+        .forward_path_components
+        .iter()
+        .find(|h| h.component.kind == "load-balancer")
+        .unwrap();
+    let out = lb_hop.outbound_header.as_ref().unwrap();
+    assert_eq!(out.destination_port_ranges[0].from, 22);
+    // Its only zone-local target unhealthy: nothing to forward to.
+    let s = load(false, false);
+    let a = to_lb(&s, 80);
+    assert_eq!(a.forward_disposition, Disposition::DeniedIn);
+    let codes = serde_json::to_string(&a.explanations).unwrap();
+    assert!(codes.contains("ELBV2_NO_TARGETS_IN_AZ"), "{codes}");
+    // Cross-zone on: the other zone's healthy target takes it.
+    let s = load(true, false);
+    let a = to_lb(&s, 80);
+    assert!(a.network_path_found, "{:?}", a.explanations);
+    assert_eq!(last_instance(&a).as_deref(), Some("i-0f4af951d61a19245"));
+    // A port without a listener.
+    let a = to_lb(&s, 443);
+    let codes = serde_json::to_string(&a.explanations).unwrap();
+    assert!(codes.contains("ELBV2_LISTENER_PORT_RESTRICTION"), "{codes}");
+    // The load balancer is a resource of the snapshot, by ARN and by name.
+    assert!(s.resolve("test-lb").is_some() && s.resolve(lb).is_some());
 }

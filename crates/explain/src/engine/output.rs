@@ -28,7 +28,7 @@ impl Engine<'_> {
         let (instance_id, attached_to) = match &e.owner {
             EniOwner::Instance(i) => (Some(i.clone()), None),
             EniOwner::NatGateway(n) => (None, Some(n.clone())),
-            EniOwner::VpcEndpoint(v) => (None, Some(v.clone())),
+            EniOwner::VpcEndpoint(v) | EniOwner::LoadBalancer(v) => (None, Some(v.clone())),
             EniOwner::Other => (None, None),
         };
         Interface {

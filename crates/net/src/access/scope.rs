@@ -366,6 +366,9 @@ impl ResourceStatement {
             EniOwner::Instance(i) => Some((i.as_str(), "AWS::EC2::Instance")),
             EniOwner::VpcEndpoint(v) => Some((v.as_str(), "AWS::EC2::VPCEndpoint")),
             EniOwner::NatGateway(n) => Some((n.as_str(), NAT)),
+            EniOwner::LoadBalancer(l) => {
+                Some((l.as_str(), "AWS::ElasticLoadBalancingV2::LoadBalancer"))
+            }
             EniOwner::Other => None,
         };
         let by_type = self.resource_types.iter().any(|t| {

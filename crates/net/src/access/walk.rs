@@ -207,6 +207,7 @@ impl<'a> Engine<'a> {
             EniOwner::Instance(i) => Some(Component::new(i.clone(), "instance")),
             EniOwner::NatGateway(n) => Some(Component::new(n.clone(), "nat-gateway")),
             EniOwner::VpcEndpoint(v) => Some(Component::new(v.clone(), "vpc-endpoint")),
+            EniOwner::LoadBalancer(l) => Some(Component::new(l.clone(), "load-balancer")),
             EniOwner::Other => None,
         };
         self.push(Component::new(eni.id.clone(), "network-interface"));

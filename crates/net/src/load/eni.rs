@@ -160,6 +160,7 @@ impl Loader {
                 id,
                 loc,
                 interface_type: itype,
+                description: desc,
                 subnet_id: e.SubnetId.clone().unwrap_or_default(),
                 subnet: None,
                 vpc_id: e.VpcId.clone().unwrap_or_default(),

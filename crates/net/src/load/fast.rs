@@ -117,4 +117,10 @@ typed_doc! {
     "VpcEndpoints" => endpoints: raw::VpcEndpoint,
     "VpnGateways" => vgws: raw::VpnGateway,
     "VpnConnections" => vpns: raw::VpnConnection,
+    "LoadBalancers" => lbs: raw::LoadBalancer,
+    "LoadBalancerListeners" => lb_listeners: raw::LbListeners,
+    "Listeners" => listeners: raw::Listener,
+    "TargetGroups" => target_groups: raw::TargetGroup,
+    "LoadBalancerTargetHealth" => target_health: raw::LbTargetHealth,
+    "LoadBalancerAttributes" => lb_attributes: raw::LbAttributes,
 }

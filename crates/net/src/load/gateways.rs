@@ -84,6 +84,10 @@ impl Loader {
                         id: eni_id,
                         loc: loc.clone(),
                         interface_type: "nat_gateway".into(),
+                        description: format!(
+                            "Interface for NAT Gateway {}",
+                            n.NatGatewayId.clone().unwrap_or_default()
+                        ),
                         subnet_id: n.SubnetId.clone().unwrap_or_default(),
                         subnet: None,
                         vpc_id: n.VpcId.clone().unwrap_or_default(),

@@ -41,6 +41,12 @@ impl Loader {
         index!(prefix_lists, PrefixList);
         index!(vpc_endpoints, VpcEndpoint);
         index!(vpn_gateways, VpnGateway);
+        index!(load_balancers, LoadBalancer);
+        for (i, lb) in s.load_balancers.iter().enumerate() {
+            s.by_id
+                .entry(lb.name.clone())
+                .or_insert(Resource::LoadBalancer(i));
+        }
         for (i, a) in s.tgw_attachments.iter().enumerate() {
             s.by_id
                 .entry(a.id.clone())

@@ -27,6 +27,7 @@ pub struct Snapshot {
     pub prefix_lists: Vec<PrefixList>,
     pub vpc_endpoints: Vec<VpcEndpoint>,
     pub vpn_gateways: Vec<VpnGateway>,
+    pub load_balancers: Vec<LoadBalancer>,
     /// AWS-announced address space (from `ip-ranges.json` in the snapshot, else the coarse
     /// built-in list).
     pub aws_prefixes: Vec<Cidr>,

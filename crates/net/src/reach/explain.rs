@@ -11,6 +11,7 @@ impl Walk<'_> {
             EniOwner::Instance(i) => Some(Component::new(i.clone(), "instance")),
             EniOwner::NatGateway(n) => Some(Component::new(n.clone(), "nat-gateway")),
             EniOwner::VpcEndpoint(v) => Some(Component::new(v.clone(), "vpc-endpoint")),
+            EniOwner::LoadBalancer(l) => Some(Component::new(l.clone(), "load-balancer")),
             EniOwner::Other => None,
         };
         (Component::new(eni.id.clone(), "network-interface"), owner)

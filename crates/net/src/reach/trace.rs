@@ -128,6 +128,7 @@ pub(super) fn trace(s: &Snapshot, start: Start, p: Packet, must_pass: Option<&st
         if let Some(stop) = fwd.stop {
             let mut back = Walk::new(s, true, fwd.packet.reversed());
             back.nat = std::mem::take(&mut fwd.nat);
+            back.lb = std::mem::take(&mut fwd.lb);
             let d = back.run(stop, fwd.packet.reversed());
             ok = d.is_success();
             rd = Some(d);

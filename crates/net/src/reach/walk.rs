@@ -29,6 +29,8 @@ impl Walk<'_> {
             let (c, _) = self.eni_component(e);
             return Ok(self.fail(Disposition::NoRoute, ExplanationCode::UnknownResource, c));
         };
+        // The reply of a connection a load balancer forwarded goes back through its node.
+        let p = if self.reply { self.lb_steer(p) } else { p };
         if self.s.subnet(si).contains(p.dst) {
             return self.local_in_subnet(si.get(), p);
         }
@@ -47,7 +49,13 @@ impl Walk<'_> {
             .and_then(|v| self.s.eni_by_private_ip(v, p.dst))
             .filter(|e| self.s.eni(*e).subnet.map(SubnetIdx::get) == Some(si));
         match target {
-            Some(t) => self.deliver_eni(t, p),
+            Some(t) => {
+                // A load balancer node is a hop of its own behind the subnet (as in Batfish).
+                if matches!(self.s.eni(t).owner, EniOwner::LoadBalancer(_)) {
+                    self.push(Component::new(sub.id.clone(), "subnet"))?;
+                }
+                self.deliver_eni(t, p)
+            }
             None => {
                 self.push(Component::new(sub.id.clone(), "subnet"))?;
                 Ok(self.fail(
@@ -64,6 +72,11 @@ impl Walk<'_> {
             && let Some(Resource::NatGateway(ni)) = self.s.resolve(n)
         {
             return self.nat_receive(ni, p);
+        }
+        if let EniOwner::LoadBalancer(l) = &self.s.eni(e).owner
+            && let Some(Resource::LoadBalancer(li)) = self.s.resolve(l)
+        {
+            return self.lb_receive(li, e, p);
         }
         self.push_eni(e)?;
         if !self.s.eni(e).active {
