@@ -15,7 +15,7 @@ use crate::packet::*;
 use crate::route::{lookup, lookup_tgw};
 use crate::sg::SgDecision;
 
-mod elb;
+pub(crate) mod elb;
 pub(crate) mod explain;
 mod gateways;
 mod tgw;

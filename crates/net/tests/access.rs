@@ -582,3 +582,49 @@ fn fast_sg_path_agrees_with_exact_rules() {
     }
     assert_eq!(checked, 2 * 7 * 6 * 12);
 }
+
+/// Through a network load balancer: the client reaches the target behind the listener (port
+/// 80 at the node's address, in the client's coordinates), and the finding's path shows the
+/// node; the same headers sent by `reach` arrive at that target.
+#[test]
+fn paths_through_a_network_load_balancer_reach_its_target() {
+    let Some(s) = load("test-load-balancer") else {
+        return;
+    };
+    let scope = Scope::parse(
+        r#"{"MatchPaths": [{"Source": {"ResourceStatement": {"Resources": ["i-0c8ce8bbdd98cc4e8"]}},
+            "Destination": {"ResourceStatement": {"Resources": ["i-0f4af951d61a19245"]}}}]}"#,
+    )
+    .unwrap();
+    let findings = analyze(&s, &scope);
+    let via_lb: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| {
+            f.finding_components
+                .iter()
+                .any(|h| h.component.kind == "load-balancer")
+        })
+        .collect();
+    assert!(!via_lb.is_empty(), "{findings:#?}");
+    for f in &via_lb {
+        // Listener port 80 only (the target's port 22 is what the node forwards to).
+        assert_eq!(f.port_ranges("tcp"), vec![(80, 80)], "{f:#?}");
+        let (proto, src, dst, port) = sample(&f.space);
+        let a = reach(
+            &s,
+            &Query::new("i-0c8ce8bbdd98cc4e8", &dst.to_string())
+                .protocol(proto)
+                .port(port)
+                .source_address(src),
+        );
+        assert!(a.network_path_found, "{:?}", a.explanations);
+        let target = a
+            .forward_path_components
+            .iter()
+            .rev()
+            .find_map(|h| h.attached_to.as_ref().map(|o| o.id.clone()));
+        assert_eq!(target.as_deref(), Some("i-0f4af951d61a19245"));
+    }
+    // Both nodes (two zones, cross-zone on) forward to this target.
+    assert_eq!(via_lb.len(), 2, "{via_lb:#?}");
+}

@@ -21,6 +21,7 @@ use crate::reach::explain::sg_rule_view;
 /// Bound on nested gateways (NAT then IGW, TGW peering chains).
 const MAX_DEPTH: usize = 8;
 
+mod elb;
 mod gateways;
 
 /// Where a path starts or ends.
@@ -61,6 +62,8 @@ pub(crate) struct Engine<'a> {
     source: Option<Node>,
     orig_src: Option<u32>,
     orig_dst: Option<u32>,
+    /// The destination port before a load balancer rewrote it to the target's.
+    orig_dport: Option<u32>,
     sg_cache: HashMap<(Vec<SgIdx>, bool), SgAllow>,
     nacl_cache: HashMap<(usize, bool), NaclAllow>,
     rt_cache: HashMap<usize, Vec<(u32, u32, usize)>>,
@@ -99,6 +102,7 @@ impl<'a> Engine<'a> {
             source: None,
             orig_src: None,
             orig_dst: None,
+            orig_dport: None,
             sg_cache: HashMap::new(),
             nacl_cache: HashMap::new(),
             rt_cache: HashMap::new(),
@@ -116,7 +120,8 @@ impl<'a> Engine<'a> {
         let inet = tcp_udp().restrict_ranges(SRC, &internet_v4());
         for (ei, eni) in s.enis.iter().enumerate() {
             if eni.public_ips.is_empty()
-                || !self.wanted.eni.get(ei).copied().unwrap_or(false)
+                || !(self.wanted.eni.get(ei).copied().unwrap_or(false)
+                    || matches!(eni.owner, EniOwner::LoadBalancer(_)))
                 || !eni.active
                 || matches!(eni.owner, EniOwner::NatGateway(_))
             {
@@ -226,6 +231,9 @@ impl<'a> Engine<'a> {
         if let Some(a) = self.orig_dst {
             set = set.rewrite(DST, a);
         }
+        if let Some(p) = self.orig_dport {
+            set = set.rewrite(DPORT, p);
+        }
         let Some(source) = self.source.clone() else {
             return;
         };
@@ -333,10 +341,15 @@ impl<'a> Engine<'a> {
 
     fn deliver(&mut self, t: EniIdx, set: &HeaderSet) {
         let s = self.s;
+        let eni = s.eni(t);
+        if let EniOwner::LoadBalancer(l) = &eni.owner
+            && let Some(Resource::LoadBalancer(li)) = s.resolve(l)
+        {
+            return self.through_lb(li, t, set);
+        }
         if !self.wanted.eni.get(t.get()).copied().unwrap_or(false) {
             return;
         }
-        let eni = s.eni(t);
         // NAT gateways admit only replies of their own sessions; stopped instances nothing.
         if !eni.active || matches!(eni.owner, EniOwner::NatGateway(_)) {
             return;
@@ -368,12 +381,13 @@ impl<'a> Engine<'a> {
         if part.is_empty() {
             return;
         }
+        let wanted = |t: &EniIdx| {
+            self.wanted.eni.get(t.get()).copied().unwrap_or(false)
+                || matches!(s.eni(*t).owner, EniOwner::LoadBalancer(_))
+        };
         let want_any = match only {
-            Some(t) => self.wanted.eni.get(t.get()).copied().unwrap_or(false),
-            None => sub
-                .enis
-                .iter()
-                .any(|t| self.wanted.eni.get(t.get()).copied().unwrap_or(false)),
+            Some(t) => wanted(&t),
+            None => sub.enis.iter().any(wanted),
         };
         if !want_any {
             return;

@@ -71,6 +71,13 @@ impl Loader {
                 }
             }
         }
+        // Node ENIs by description (one pass, not one per load balancer).
+        let mut nodes: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, e) in s.enis.iter().enumerate() {
+            if e.description.starts_with("ELB ") {
+                nodes.entry(e.description.clone()).or_default().push(i);
+            }
+        }
         for (loc, f, lb) in &raw.lbs {
             let Some(id) =
                 fresh!(self, seen, file_of; lb.LoadBalancerArn.as_ref(), *f, "load balancer")
@@ -107,11 +114,8 @@ impl Loader {
             }
             // The node ENIs: "ELB net/<name>/<id>" ↔ ARN "…:loadbalancer/net/<name>/<id>".
             if let Some((_, tail)) = id.split_once(":loadbalancer/") {
-                let desc = format!("ELB {tail}");
-                for e in &mut s.enis {
-                    if e.description == desc {
-                        e.owner = EniOwner::LoadBalancer(id.clone());
-                    }
+                for &i in nodes.get(&format!("ELB {tail}")).into_iter().flatten() {
+                    s.enis[i].owner = EniOwner::LoadBalancer(id.clone());
                 }
             }
             s.load_balancers.push(LoadBalancer {

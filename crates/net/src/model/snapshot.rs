@@ -150,4 +150,50 @@ impl Snapshot {
             _ => None,
         }
     }
+
+    /// The availability zone of ENI `e` (its own, else its subnet's).
+    pub fn zone_of(&self, e: EniIdx) -> &str {
+        let eni = self.eni(e);
+        match (eni.availability_zone.as_str(), eni.subnet) {
+            ("", Some(si)) => &self.subnet(si).availability_zone,
+            (z, _) => z,
+        }
+    }
+
+    /// Where node `node` of load balancer `lb` sends what `listener` takes: the first healthy
+    /// target (in `describe-target-health` order) in the node's zone, or in any zone with
+    /// cross-zone load balancing; its ENI and address. AWS spreads connections over the
+    /// targets by a flow hash; the model follows one.
+    pub fn lb_target(
+        &self,
+        lb: &LoadBalancer,
+        listener: &LbListener,
+        node: EniIdx,
+    ) -> Option<(EniIdx, Addr, u16)> {
+        let vpc = self.vpc_idx(&lb.vpc_id);
+        let zone = self.zone_of(node);
+        listener.targets.iter().filter(|t| t.healthy).find_map(|t| {
+            let (e, a) = match t.id.parse::<std::net::IpAddr>() {
+                Ok(ip) => {
+                    let a = Addr::from_ip(ip);
+                    (vpc.and_then(|v| self.eni_by_private_ip(v, a))?, a)
+                }
+                Err(_) => {
+                    let e = self.eni_idx(&t.id)?;
+                    (e, self.eni(e).primary_ip()?)
+                }
+            };
+            (lb.cross_zone || self.zone_of(e) == zone).then_some((e, a, t.port))
+        })
+    }
+
+    /// Whether the targets of `lb` see the client's address: network load balancers with
+    /// instance targets keep it; application load balancers and IP targets put the node's.
+    pub fn lb_keeps_client_address(lb: &LoadBalancer, listener: &LbListener) -> bool {
+        lb.lb_type == "network"
+            && listener
+                .targets
+                .first()
+                .is_none_or(|t| t.id.parse::<std::net::IpAddr>().is_err())
+    }
 }

@@ -24,46 +24,23 @@ pub(super) struct LbSession {
     preserve_source: bool,
 }
 
+/// A load balancer node as a path component: the load balancer, named `<zone>-<DNS name>`
+/// (Batfish's node name).
+pub(crate) fn lb_node_component(s: &Snapshot, li: usize, e: EniIdx) -> Component {
+    let lb = &s.load_balancers[li];
+    let mut c = Component::new(lb.id.clone(), "load-balancer");
+    c.name = Some(format!("{}-{}", s.zone_of(e), lb.dns_name));
+    c
+}
+
 impl Walk<'_> {
-    fn lb_node_component(&self, li: usize, e: EniIdx) -> Component {
-        let lb = &self.s.load_balancers[li];
-        let eni = self.s.eni(e);
-        let zone = match (eni.availability_zone.as_str(), eni.subnet) {
-            ("", Some(si)) => self.s.subnet(si).availability_zone.clone(),
-            (z, _) => z.to_string(),
-        };
-        let mut c = Component::new(lb.id.clone(), "load-balancer");
-        c.name = Some(format!("{zone}-{}", lb.dns_name));
-        c
-    }
-
-    /// The availability zone of the ENI holding `a` in `vpc`.
-    fn zone_of(&self, target: EniIdx) -> &str {
-        let eni = self.s.eni(target);
-        match (eni.availability_zone.as_str(), eni.subnet) {
-            ("", Some(si)) => &self.s.subnet(si).availability_zone,
-            (z, _) => z,
-        }
-    }
-
-    /// The ENI and address of a registered target (an instance id or an address).
-    fn target_eni(&self, id: &str, vpc: Option<VpcIdx>) -> Option<(EniIdx, Addr)> {
-        if let Ok(ip) = id.parse::<IpAddr>() {
-            let a = Addr::from_ip(ip);
-            let e = vpc.and_then(|v| self.s.eni_by_private_ip(v, a))?;
-            return Some((e, a));
-        }
-        let e = self.s.eni_idx(id)?;
-        Some((e, self.s.eni(e).primary_ip()?))
-    }
-
     pub(super) fn lb_receive(
         &mut self,
         li: usize,
         e: EniIdx,
         mut p: Packet,
     ) -> Result<Disposition, Disposition> {
-        let node = self.lb_node_component(li, e);
+        let node = lb_node_component(self.s, li, e);
         self.push(node.clone())?;
         let eni = self.s.eni(e);
         if let Some(h) = self.last() {
@@ -112,20 +89,14 @@ impl Walk<'_> {
                     node,
                 ));
             }
-            let vpc = self.s.vpc_idx(&lb.vpc_id);
-            let node_zone = self.zone_of(e).to_string();
-            let target = listener.targets.iter().filter(|t| t.healthy).find_map(|t| {
-                let (te, ta) = self.target_eni(&t.id, vpc)?;
-                (lb.cross_zone || self.zone_of(te) == node_zone).then_some((t, ta))
-            });
-            let Some((t, target_ip)) = target else {
+            let Some((_, target_ip, target_port)) = self.s.lb_target(lb, listener, e) else {
                 return Ok(self.fail(
                     Disposition::DeniedIn,
                     ExplanationCode::Elbv2NoTargetsInAz,
                     node,
                 ));
             };
-            let preserve_source = lb.lb_type == "network" && t.id.parse::<IpAddr>().is_err();
+            let preserve_source = Snapshot::lb_keeps_client_address(lb, listener);
             self.lb.push(LbSession {
                 lb: li,
                 node_ip,
@@ -133,10 +104,10 @@ impl Walk<'_> {
                 client: p.src,
                 client_port: p.src_port,
                 target: target_ip,
-                target_port: t.port,
+                target_port,
                 preserve_source,
             });
-            (p.dst, p.dst_port) = (target_ip, t.port);
+            (p.dst, p.dst_port) = (target_ip, target_port);
             if !preserve_source {
                 p.src = node_ip;
             }
