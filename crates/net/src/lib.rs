@@ -1,4 +1,4 @@
-//! The AWS network model: load a snapshot of `aws ec2 describe-*` outputs, evaluate security
+//! The AWS network model: load a snapshot of `aws ec2`/`aws elbv2` describe outputs, evaluate security
 //! groups, network ACLs and routes exactly, and answer reachability questions the way AWS's
 //! Reachability Analyzer does — in microseconds, with the rule behind every hop and the
 //! Reachability Analyzer explanation code behind every block. Reference:
@@ -77,6 +77,16 @@
 //!   back), not only the request to arrive.
 //! * Files directly under `aws_configs/` are account `default`, region `us-west-2`
 //!   (Batfish's defaults); stopped instances' ENIs deliver nothing.
+//! * Load balancers (Elastic Load Balancing v2): a packet to a node's address is taken by the
+//!   listener of its protocol and port (else `ELBV2_LISTENER_PORT_RESTRICTION`) and sent to
+//!   the first healthy target, in `describe-target-health` order, of the node's zone — of any
+//!   zone with cross-zone load balancing (always on for application load balancers) — else
+//!   `ELBV2_NO_TARGETS_IN_AZ`; AWS spreads connections by a flow hash, the model follows one.
+//!   Network load balancers keep the client's address for instance targets (the target's
+//!   reply is steered back through the node; the hops on that leg see the node's address as
+//!   destination); application load balancers and IP targets see the node's address. A node's
+//!   security groups apply when it has any. Access analysis follows network load balancers
+//!   to their target and ends paths at the node for the others.
 //!
 //! ## Network access analysis ([`access`])
 //! Exhaustive, not sampled. A [`access::HeaderSet`] is a union of disjoint 5-dimensional
