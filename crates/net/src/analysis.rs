@@ -1,4 +1,4 @@
-//! The answer of [`crate::reach`], serialisable in the shape of AWS's
+//! The answer of [`crate::reach()`], serialisable in the shape of AWS's
 //! `NetworkInsightsAnalysis` (`NetworkPathFound`, `ForwardPathComponents`,
 //! `ReturnPathComponents`, `Explanations`), plus a Batfish-style [`Disposition`] per direction.
 //! This is a promised format (the CLI's `--output json`), hence `Serialize` on these types.
