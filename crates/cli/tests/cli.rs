@@ -983,3 +983,45 @@ rate = 1
     );
     assert!(stderr(&e).contains('^'), "{}", stderr(&e));
 }
+
+#[test]
+fn reach_through_a_load_balancer_names_listener_and_target() {
+    let Some(snap) = batfish_snapshot("test-load-balancer") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let s = snap.to_str().unwrap();
+    let load = run(tmp.path(), &["snapshot", "load", s, "-o", "json"]);
+    assert!(load.status.success(), "{}", stderr(&load));
+    assert_eq!(json(&load)["summary"]["counts"]["load-balancers"], 1);
+    let reach = |port: &str| {
+        run(
+            tmp.path(),
+            &[
+                "reach",
+                "--snapshot",
+                s,
+                "--source",
+                "i-0c8ce8bbdd98cc4e8",
+                "--destination",
+                "10.1.1.237",
+                "--port",
+                port,
+            ],
+        )
+    };
+    // Listener 80 forwards to the first target's port 22, and the reply comes back.
+    let out = reach("80");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("listener TCP 80 -> i-0f4af951d61a19245 port 22"),
+        "{text}"
+    );
+    assert!(text.contains("REACHABLE"), "{text}");
+    // No listener on 81: not reachable (exit 3), AWS's explanation code.
+    let out = reach("81");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ELBV2_LISTENER_PORT_RESTRICTION"), "{text}");
+}

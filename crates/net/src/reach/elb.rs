@@ -64,8 +64,12 @@ impl Walk<'_> {
                     node,
                 ));
             };
+            let detail = format!("reply of listener port {} to the client", s.listener_port);
             (p.src, p.src_port, p.dst, p.dst_port) =
                 (node_ip, s.listener_port, s.client, s.client_port);
+            if let Some(h) = self.last() {
+                h.additional_details.push(detail);
+            }
         } else {
             if !eni.groups.is_empty() && !self.check_sg(e, Direction::Ingress, &p) {
                 return Ok(Disposition::DeniedIn);
@@ -89,7 +93,8 @@ impl Walk<'_> {
                     node,
                 ));
             }
-            let Some((_, target_ip, target_port)) = self.s.lb_target(lb, listener, e) else {
+            let Some((target_eni, target_ip, target_port)) = self.s.lb_target(lb, listener, e)
+            else {
                 return Ok(self.fail(
                     Disposition::DeniedIn,
                     ExplanationCode::Elbv2NoTargetsInAz,
@@ -107,6 +112,25 @@ impl Walk<'_> {
                 target_port,
                 preserve_source,
             });
+            let target = match &self.s.eni(target_eni).owner {
+                EniOwner::Instance(i) => i.clone(),
+                _ => target_ip.to_string(),
+            };
+            let detail = format!(
+                "listener {} {} -> {target} port {target_port}{}{}",
+                listener.protocol,
+                listener.port,
+                listener
+                    .target_group
+                    .as_deref()
+                    .and_then(|g| g.rsplit(':').next())
+                    .map(|g| format!(" ({g})"))
+                    .unwrap_or_default(),
+                if lb.cross_zone { ", cross-zone" } else { "" }
+            );
+            if let Some(h) = self.last() {
+                h.additional_details.push(detail);
+            }
             (p.dst, p.dst_port) = (target_ip, target_port);
             if !preserve_source {
                 p.src = node_ip;
