@@ -306,8 +306,15 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// NAT gateways have no security groups; load balancer nodes only when they were given
+    /// some (network load balancers created without any).
     fn sg_applies(&self, e: EniIdx) -> bool {
-        !matches!(self.s.eni(e).owner, EniOwner::NatGateway(_))
+        let eni = self.s.eni(e);
+        match eni.owner {
+            EniOwner::NatGateway(_) => false,
+            EniOwner::LoadBalancer(_) => !eni.groups.is_empty(),
+            _ => true,
+        }
     }
 
     /// Spec §7, per direction; `reply`: the request was ACCEPTed.

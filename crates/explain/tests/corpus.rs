@@ -253,3 +253,38 @@ fn the_whole_story_on_one_snapshot() {
         .unwrap();
     assert_eq!(b22.accepted_records, 1);
 }
+
+#[test]
+fn a_load_balancer_node_without_security_groups_is_judged_by_its_nacl_only() {
+    let Some(s) = snapshot("test-load-balancer") else {
+        return;
+    };
+    // The NLB node eni-01f2… (10.1.1.237) has no security group: an ACCEPT to it on any port
+    // is no drift, and a REJECT there is not blamed on a security group.
+    let records = [
+        tcp(
+            "eni-01f261dccaba46564",
+            "10.1.250.112",
+            40000,
+            "10.1.1.237",
+            80,
+            Action::Accept,
+        ),
+        tcp(
+            "eni-01f261dccaba46564",
+            "10.1.250.112",
+            40001,
+            "10.1.1.237",
+            81,
+            Action::Reject,
+        ),
+    ];
+    let r = explain_records(&s, &records, ExplainOptions::default());
+    assert!(r.drift.is_empty(), "{}", render_table(&r));
+    assert_eq!(r.rejects.len(), 1, "{}", render_table(&r));
+    assert!(
+        !matches!(r.rejects[0].reason, Reason::SecurityGroup { .. }),
+        "{}",
+        render_table(&r)
+    );
+}
