@@ -89,6 +89,16 @@ fn v4(a: Addr) -> Option<u32> {
 
 use crate::ip::Addr;
 
+/// The IPv4 addresses of an ENI, as merged ranges.
+fn own_ranges(eni: &Eni) -> Vec<(u32, u32)> {
+    merge(
+        eni.private_ips
+            .iter()
+            .filter_map(|a| v4(*a).map(|b| (b, b)))
+            .collect(),
+    )
+}
+
 fn ranges_of(cidrs: &[crate::ip::Cidr]) -> Vec<(u32, u32)> {
     merge(cidrs.iter().filter_map(cidr_range).collect())
 }
@@ -354,13 +364,7 @@ impl<'a> Engine<'a> {
         if !eni.active || matches!(eni.owner, EniOwner::NatGateway(_)) {
             return;
         }
-        let own = merge(
-            eni.private_ips
-                .iter()
-                .filter_map(|a| v4(*a).map(|b| (b, b)))
-                .collect(),
-        );
-        let part = set.restrict_ranges(DST, &own);
+        let part = set.restrict_ranges(DST, &own_ranges(eni));
         if part.is_empty() {
             return;
         }

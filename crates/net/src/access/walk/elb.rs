@@ -15,13 +15,7 @@ impl Engine<'_> {
         if !eni.active {
             return;
         }
-        let own = merge(
-            eni.private_ips
-                .iter()
-                .filter_map(|a| v4(*a).map(|b| (b, b)))
-                .collect(),
-        );
-        let mut part = set.restrict_ranges(DST, &own);
+        let mut part = set.restrict_ranges(DST, &own_ranges(eni));
         if part.is_empty() {
             return;
         }
