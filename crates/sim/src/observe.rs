@@ -5,6 +5,7 @@
 //! deny is a REJECT on the ENI that sent it), gateways other than NAT gateways own no ENI.
 
 use flowwatch_net::analysis::{PacketHeader, PathComponent};
+use flowwatch_net::model::EniOwner;
 use flowwatch_net::{Addr, Disposition, EniIdx, Packet, Resource, Snapshot};
 
 /// Which way a packet crosses an ENI.
@@ -77,12 +78,22 @@ fn eni_of(s: &Snapshot, id: &str) -> Option<EniIdx> {
     }
 }
 
+/// The node ENI of a load-balancer hop: the load balancer's ENI in the hop's subnet.
+fn lb_node(s: &Snapshot, h: &PathComponent) -> Option<EniIdx> {
+    let subnet = &h.subnet.as_ref()?.id;
+    let i = s.enis.iter().position(|e| {
+        &e.subnet_id == subnet
+            && matches!(&e.owner, EniOwner::LoadBalancer(lb) if *lb == h.component.id)
+    })?;
+    Some(EniIdx(u32::try_from(i).ok()?))
+}
+
 /// The traffic-path code of a packet leaving an ENI at hop `i`: the first hop after it that
 /// tells where it goes.
 fn traffic_path(s: &Snapshot, hops: &[PathComponent], i: usize) -> Option<u8> {
     for h in hops.iter().skip(i + 1) {
         let code = match h.component.kind {
-            "network-interface" | "nat-gateway" | "transit-gateway" => 1,
+            "network-interface" | "nat-gateway" | "transit-gateway" | "load-balancer" => 1,
             "internet-gateway" | "egress-only-internet-gateway" => 8,
             "vpc-endpoint" => 7,
             "vpn-gateway" => 3,
@@ -144,8 +155,11 @@ pub(crate) fn observe(
                     o.action = Action::Reject;
                 }
             }
-            "nat-gateway" => {
-                let e = eni_of(s, &h.component.id);
+            "nat-gateway" | "load-balancer" => {
+                let e = match h.component.kind {
+                    "nat-gateway" => eni_of(s, &h.component.id),
+                    _ => lb_node(s, h),
+                };
                 if let Some(e) = e {
                     out.push(obs(e, FlowDirection::Ingress, cur, None));
                 }

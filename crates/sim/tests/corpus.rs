@@ -209,3 +209,81 @@ fn nat_gateway_records_carry_the_real_peer_in_pkt_fields() {
         src.id
     ));
 }
+
+/// Through a network load balancer: the node's ENI logs the client's connection in and the
+/// forwarded one out (destination rewritten to the target's port 22), the target logs it in
+/// with the client's address; a port without a listener is REJECTed at the node.
+#[test]
+fn load_balancer_nodes_log_both_legs() {
+    let s = load("test-load-balancer");
+    let traffic = Traffic::parse(
+        r#"
+[[flow]]
+name = "via nlb"
+source = "i-0c8ce8bbdd98cc4e8"
+destination = "10.1.1.237"
+port = 80
+source_port = 50000
+rate = 1
+[[flow]]
+name = "no listener"
+source = "i-0c8ce8bbdd98cc4e8"
+destination = "10.1.1.237"
+port = 81
+source_port = 50001
+rate = 1
+"#,
+    )
+    .unwrap();
+    let out = simulate(
+        &s,
+        &traffic,
+        t0(),
+        Duration::from_secs(600),
+        &Options::default(),
+    )
+    .unwrap();
+    let l = lines(&out);
+    let on = |eni: &str, needle: &str| -> Vec<&String> {
+        l.iter()
+            .filter(|x| x.contains(eni) && x.contains(needle))
+            .collect()
+    };
+    let node = "eni-01f261dccaba46564";
+    // In at the node: client -> node:80, accepted.
+    let node_in = on(node, " 10.1.250.112 10.1.1.237 50000 80 ");
+    assert!(!node_in.is_empty(), "{l:#?}");
+    assert!(
+        node_in.iter().all(|x| x.contains(" ACCEPT OK ")),
+        "{node_in:?}"
+    );
+    // Out of the node to the target's port 22: the node's record has the node's address as
+    // srcaddr and the client's as pkt-srcaddr (as for a NAT gateway's interface); the target
+    // sees the client's address.
+    let node_out = on(node, " 10.1.1.237 10.1.20.95 50000 22 ");
+    assert!(!node_out.is_empty(), "{l:#?}");
+    assert!(
+        node_out
+            .iter()
+            .all(|x| x.contains(" IPv4 10.1.250.112 10.1.20.95 ")),
+        "{node_out:?}"
+    );
+    let target_in = on(
+        "eni-02e730a1b02dbc756",
+        " 10.1.250.112 10.1.20.95 50000 22 ",
+    );
+    assert!(!target_in.is_empty(), "{l:#?}");
+    assert_eq!(
+        out.stats.flows[0].established,
+        out.stats.flows[0].connections
+    );
+    // Port 81: rejected at the node, nothing reaches a target.
+    let rejected = on(node, " 10.1.250.112 10.1.1.237 50001 81 ");
+    assert!(!rejected.is_empty(), "{l:#?}");
+    assert!(
+        rejected.iter().all(|x| x.contains(" REJECT OK ")),
+        "{rejected:?}"
+    );
+    assert!(on("eni-02e730a1b02dbc756", " 50001 ").is_empty());
+    assert_eq!(out.stats.flows[1].established, 0);
+}
