@@ -7,7 +7,9 @@
 use flowwatch_net::model::EniOwner;
 use flowwatch_net::packet::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use flowwatch_net::reach::trace_packet_from_eni;
-use flowwatch_net::{Addr, Direction, Disposition, EniIdx, NaclIdx, Packet, Snapshot, route};
+use flowwatch_net::{
+    Addr, Direction, Disposition, EniIdx, NaclIdx, Packet, Resource, Snapshot, route,
+};
 
 use crate::explainer::ExplainOptions;
 use crate::fxhash::FxMap;
@@ -76,6 +78,8 @@ enum Decision {
         entry: Option<u32>,
     },
     SgNoMatch,
+    /// A load balancer node with no listener for the packet's protocol and port.
+    NoListener,
     NoRoute,
     Blackhole,
     NoRouteBeyond,
@@ -317,6 +321,20 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Whether `e` is a load balancer node that no listener takes `p` on.
+    fn no_listener(&self, e: EniIdx, p: &Packet) -> bool {
+        let EniOwner::LoadBalancer(lb) = &self.s.eni(e).owner else {
+            return false;
+        };
+        let Some(Resource::LoadBalancer(li)) = self.s.resolve(lb) else {
+            return false;
+        };
+        !self.s.load_balancers[li]
+            .listeners
+            .iter()
+            .any(|l| p.has_ports() && l.port == p.dst_port && l.takes(p.protocol))
+    }
+
     /// Spec §7, per direction; `reply`: the request was ACCEPTed.
     fn decide(&self, k: &ClassKey, p: &Packet, reply: bool) -> Decision {
         let nacl = self.nacl_of(k);
@@ -332,6 +350,9 @@ impl<'a> Engine<'a> {
                 }
                 if sg_denies() {
                     return Decision::SgNoMatch;
+                }
+                if self.no_listener(k.eni, p) {
+                    return Decision::NoListener;
                 }
                 Decision::Unexplained
             }

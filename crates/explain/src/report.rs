@@ -62,6 +62,12 @@ pub enum Reason {
         #[serde(skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },
+    /// Sent to a load balancer node on a protocol and port none of its listeners takes.
+    NoListener {
+        load_balancer: String,
+        protocol: String,
+        port: u16,
+    },
     /// A reply (its request was ACCEPTed) that the NACLs allow: connection-tracking state.
     ConnectionState,
     /// The snapshot allows this packet.
@@ -77,6 +83,7 @@ impl Reason {
             Reason::NetworkAcl { .. } => "network-acl",
             Reason::SecurityGroup { .. } => "security-group",
             Reason::NoRoute { .. } => "no-route",
+            Reason::NoListener { .. } => "no-listener",
             Reason::ConnectionState => "connection-state",
             Reason::Unexplained => "unexplained",
             Reason::UnknownInterface => "unknown-interface",
@@ -134,6 +141,11 @@ impl Reason {
                     (None, None) => format!("no route to {destination} in {rt}"),
                 }
             }
+            Reason::NoListener {
+                load_balancer,
+                protocol,
+                port,
+            } => format!("no listener of {load_balancer} takes {protocol} port {port}"),
             Reason::ConnectionState => "reply allowed by every rule: connection-tracking state \
                  (idle timeout, closed connection, untracked flow after a rule change) or an \
                  asymmetric path"

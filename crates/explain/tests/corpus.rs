@@ -255,12 +255,12 @@ fn the_whole_story_on_one_snapshot() {
 }
 
 #[test]
-fn a_load_balancer_node_without_security_groups_is_judged_by_its_nacl_only() {
+fn a_load_balancer_node_rejects_ports_without_a_listener_not_by_security_group() {
     let Some(s) = snapshot("test-load-balancer") else {
         return;
     };
-    // The NLB node eni-01f2… (10.1.1.237) has no security group: an ACCEPT to it on any port
-    // is no drift, and a REJECT there is not blamed on a security group.
+    // The NLB node eni-01f2… (10.1.1.237) has no security group: an ACCEPT to it is no drift,
+    // and a REJECT there is explained by its listeners (80 only), not by a security group.
     let records = [
         tcp(
             "eni-01f261dccaba46564",
@@ -282,8 +282,20 @@ fn a_load_balancer_node_without_security_groups_is_judged_by_its_nacl_only() {
     let r = explain_records(&s, &records, ExplainOptions::default());
     assert!(r.drift.is_empty(), "{}", render_table(&r));
     assert_eq!(r.rejects.len(), 1, "{}", render_table(&r));
+    // Port 81 has no listener: that is the reason, not a security group.
+    match &r.rejects[0].reason {
+        Reason::NoListener {
+            load_balancer,
+            protocol,
+            port,
+        } => {
+            assert!(load_balancer.ends_with("loadbalancer/net/test-lb/725b996cb6be8fba"));
+            assert_eq!((protocol.as_str(), *port), ("tcp", 81));
+        }
+        other => panic!("{other:?}\n{}", render_table(&r)),
+    }
     assert!(
-        !matches!(r.rejects[0].reason, Reason::SecurityGroup { .. }),
+        render_table(&r).contains("no listener of"),
         "{}",
         render_table(&r)
     );

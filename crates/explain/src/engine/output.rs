@@ -113,6 +113,17 @@ impl Engine<'_> {
                     detail,
                 }
             }
+            Decision::NoListener => {
+                let lb = match &e.owner {
+                    EniOwner::LoadBalancer(lb) => lb.clone(),
+                    _ => String::new(),
+                };
+                Reason::NoListener {
+                    load_balancer: lb,
+                    protocol: protocol_name(p.protocol),
+                    port: p.dst_port,
+                }
+            }
             Decision::State => Reason::ConnectionState,
             Decision::Unexplained => Reason::Unexplained,
             Decision::UnknownInterface => Reason::UnknownInterface,
