@@ -27,8 +27,12 @@ fn snapshots() -> &'static Vec<Snapshot> {
         SCENARIOS
             .iter()
             .map(|n| {
-                let d = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                    .join("../../../shared/corpus/aws-snapshots/batfish/representation-aws")
+                let d = std::env::var_os("FLOWWATCH_CORPUS")
+                    .map_or_else(
+                        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+                        PathBuf::from,
+                    )
+                    .join("aws-snapshots/batfish/representation-aws")
                     .join(n);
                 Snapshot::load(d).0
             })
