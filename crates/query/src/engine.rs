@@ -19,6 +19,7 @@ use flowwatch_store::{StoreReader, partition_hour_ms};
 use futures::StreamExt;
 
 use crate::plan;
+use crate::strategy::{filters_whole_records, newest_first_chunks, newest_first_limit};
 
 /// Why a query failed.
 #[derive(Debug, thiserror::Error)]
@@ -295,7 +296,7 @@ impl QueryEngine {
     }
 
     /// The merged schema of `files` (columns missing from a file read as null).
-    async fn infer_schema(
+    pub(crate) async fn infer_schema(
         ctx: &SessionContext,
         files: &[std::path::PathBuf],
     ) -> Result<SchemaRef, Error> {
@@ -393,178 +394,6 @@ impl QueryEngine {
         stats.elapsed_secs = started.elapsed().as_secs_f64();
         Ok((columns, stats))
     }
-
-    /// Run a newest-first query ([`newest_first_limit`]) over `chunks` of hour partitions,
-    /// newest first, until `limit` rows are out; chunks not reached count as pruned files.
-    #[allow(clippy::too_many_arguments)]
-    fn newest_first(
-        &self,
-        ctx: &SessionContext,
-        parsed: &flowwatch_insights::ast::Query,
-        files: &[GroupFiles],
-        chunks: &[Vec<i64>],
-        limit: usize,
-        options: &InsightsOptions,
-        stats: &mut QueryStats,
-        sink: &mut impl FnMut(RecordBatch) -> Result<(), Error>,
-    ) -> Result<Vec<String>, Error> {
-        self.runtime.block_on(async {
-            let mut schemas = vec![];
-            for g in files {
-                schemas.push(match g.files.is_empty() {
-                    true => None,
-                    false => Some(Self::infer_schema(ctx, &g.files).await?),
-                });
-            }
-            let total_files: u64 = files.iter().map(|g| g.files.len() as u64).sum();
-            let mut read_files = 0u64;
-            let mut remaining = limit;
-            let mut columns = None;
-            for hours in chunks {
-                let chunk: Vec<GroupFiles> = files
-                    .iter()
-                    .zip(&schemas)
-                    .map(|(g, schema)| GroupFiles {
-                        name: g.name.clone(),
-                        files: (g.files.iter())
-                            .filter(|f| partition_hour_ms(f).is_some_and(|h| hours.contains(&h)))
-                            .cloned()
-                            .collect(),
-                        schema: schema.clone(),
-                    })
-                    .collect();
-                read_files += chunk.iter().map(|g| g.files.len() as u64).sum::<u64>();
-                let planned = plan::plan(ctx, parsed, &chunk, None, options).await?;
-                columns.get_or_insert(planned.columns);
-                let physical = planned.df.create_physical_plan().await?;
-                let mut stream = execute_stream(physical.clone(), ctx.task_ctx())?;
-                while remaining > 0
-                    && let Some(batch) = stream.next().await
-                {
-                    let batch = batch?;
-                    let take = batch.num_rows().min(remaining);
-                    remaining -= take;
-                    sink(batch.slice(0, take))?;
-                }
-                drop(stream);
-                let mut chunk_stats = QueryStats::default();
-                collect_metrics(physical.as_ref(), &mut chunk_stats);
-                stats.records_scanned += chunk_stats.records_scanned;
-                stats.records_matched += chunk_stats.records_matched;
-                stats.bytes_scanned += chunk_stats.bytes_scanned;
-                explain_to_stderr(physical.as_ref());
-                if remaining == 0 {
-                    break;
-                }
-            }
-            stats.files_scanned -= total_files - read_files;
-            stats.files_pruned += total_files - read_files;
-            Ok(columns.unwrap_or_default())
-        })
-    }
-}
-
-/// The row count of a query whose answer is the newest events: raw events (no `stats`,
-/// `dedup` or `diff`) in `@timestamp` descending order (no `sort`, or one whose first key is
-/// `@timestamp desc`), at most one `limit` and only as the last command (else the 10,000-row
-/// cap). Hour partitions hold disjoint time ranges, so such a query run over the newest hours
-/// first gives its answer as the concatenation of the per-chunk answers, and can stop as soon
-/// as it has `limit` rows: the console's `fields @timestamp, @message | sort @timestamp desc |
-/// limit 20` reads the newest hour, not the whole store.
-pub(crate) fn newest_first_limit(
-    q: &flowwatch_insights::ast::Query,
-    default_limit: usize,
-) -> Option<usize> {
-    use flowwatch_insights::ast::{CommandKind as C, ExprKind};
-    let is_timestamp = |e: &flowwatch_insights::ast::Expr| matches!(&e.kind, ExprKind::Field(f) if f == "@timestamp");
-    let mut sorts = 0;
-    let mut limit = default_limit;
-    let last = q.commands.len().checked_sub(1);
-    for (i, c) in q.commands.iter().enumerate() {
-        match &c.kind {
-            C::Stats(_) | C::Dedup(_) | C::Diff(_) => return None,
-            C::Sort(keys) => {
-                sorts += 1;
-                let first = keys.first()?;
-                if sorts > 1 || !first.descending || !is_timestamp(&first.expr) {
-                    return None;
-                }
-            }
-            C::Limit(n) => {
-                if Some(i) != last {
-                    return None;
-                }
-                limit = usize::try_from(*n).unwrap_or(usize::MAX);
-            }
-            // `@timestamp` must stay the record's own time.
-            C::Fields(ps) | C::Display(ps) => {
-                if ps
-                    .iter()
-                    .any(|p| p.name() == "@timestamp" && !is_timestamp(&p.expr))
-                {
-                    return None;
-                }
-            }
-            C::Filter(_) | C::Parse(_) | C::Lookup(_) => {}
-        }
-    }
-    Some(limit)
-}
-
-/// The hour partitions of `files`, newest first, in chunks of 1, 2, 4, … hours (a few plans
-/// even over a long range). None when a file is outside the hour layout.
-fn newest_first_chunks(files: &[GroupFiles]) -> Option<Vec<Vec<i64>>> {
-    let mut hours = std::collections::BTreeSet::new();
-    for f in files.iter().flat_map(|g| &g.files) {
-        hours.insert(partition_hour_ms(f)?);
-    }
-    let mut hours = hours.into_iter().rev().peekable();
-    let mut chunks = vec![];
-    let mut size = 1;
-    while hours.peek().is_some() {
-        chunks.push(hours.by_ref().take(size).collect());
-        size *= 2;
-    }
-    Some(chunks)
-}
-
-/// Whether a query filters raw events and then reads whole records: `@message` anywhere
-/// (`parse` without a field reads it), or the default output (`@timestamp`, `@message`) when
-/// there is no `fields`, `display` or `stats`.
-pub(crate) fn filters_whole_records(q: &flowwatch_insights::ast::Query) -> bool {
-    use flowwatch_insights::ast::{CommandKind as C, Expr, ExprKind};
-    fn reads_message(e: &Expr) -> bool {
-        let mut found = false;
-        e.walk(&mut |e| found |= matches!(&e.kind, ExprKind::Field(f) if f == "@message"));
-        found
-    }
-    let mut filters = false;
-    let mut message = false;
-    let mut shapes_output = false;
-    let see = |e: &Expr, message: &mut bool| *message |= reads_message(e);
-    for c in &q.commands {
-        match &c.kind {
-            C::Filter(e) => {
-                filters |= !shapes_output;
-                see(e, &mut message);
-            }
-            C::Fields(ps) | C::Display(ps) => {
-                shapes_output = true;
-                ps.iter().for_each(|p| see(&p.expr, &mut message));
-            }
-            C::Stats(s) => {
-                shapes_output = true;
-                (s.aggregates.iter().chain(&s.by)).for_each(|p| see(&p.expr, &mut message));
-            }
-            C::Sort(keys) => keys.iter().for_each(|k| see(&k.expr, &mut message)),
-            C::Parse(p) => {
-                message |= p.source.as_ref().is_none_or(|f| f.name == "@message");
-            }
-            C::Dedup(fs) => message |= fs.iter().any(|f| f.name == "@message"),
-            C::Limit(_) | C::Lookup(_) | C::Diff(_) => {}
-        }
-    }
-    filters && (message || !shapes_output)
 }
 
 /// With `FLOWWATCH_EXPLAIN` set (to anything but `0`), the executed physical plan with its
@@ -650,37 +479,4 @@ pub(crate) fn baseline_range(
             }
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::filters_whole_records;
-
-    fn whole(q: &str) -> bool {
-        filters_whole_records(&flowwatch_insights::parse(q).expect("query parses"))
-    }
-
-    #[test]
-    fn filter_push_down_only_for_queries_that_read_whole_records() {
-        // A filter, then @message (explicit, through parse, or the default output).
-        assert!(whole(r#"filter action = "REJECT""#));
-        assert!(whole(
-            r#"filter action = "REJECT" | parse "* * *" as a, b, c | stats count(*) by a"#
-        ));
-        assert!(whole(
-            r#"filter dstPort = 22 | fields @timestamp, @message"#
-        ));
-        assert!(whole(r#"filter dstPort = 22 | dedup @message"#));
-        // Narrow projections, no filter, or a filter only after stats: no push-down.
-        assert!(!whole(
-            r#"filter action = "REJECT" | stats count(*) by dstPort"#
-        ));
-        assert!(!whole(
-            r#"filter action = "REJECT" | fields srcAddr | dedup srcAddr"#
-        ));
-        assert!(!whole(
-            "fields @timestamp, @message | sort @timestamp desc | limit 20"
-        ));
-        assert!(!whole("stats count(*) as n by srcAddr | filter n > 10"));
-    }
 }

@@ -13,6 +13,7 @@ mod plan;
 pub mod render;
 mod reorder;
 pub mod sql;
+mod strategy;
 pub mod udf;
 
 pub use engine::{Error, InsightsOptions, QueryEngine, QueryOutput, QueryStats};
