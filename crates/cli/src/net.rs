@@ -66,7 +66,9 @@ component, with the route, security-group rule or network-ACL rule that applied)
 when it does not get through, the Reachability Analyzer explanation codes (ENI_SG_RULES_MISMATCH, \
 SUBNET_ACL_RESTRICTION, NO_ROUTE_TO_DESTINATION, IGW_NOT_ATTACHED, …) with the component that blocked.\n\n\
 SOURCE and DESTINATION are an instance, network interface, internet gateway, peering connection, transit \
-gateway attachment or NAT gateway id, or an IP address (an internet address stands for the internet).\n\n\
+gateway attachment or NAT gateway id, or an IP address (an internet address stands for the internet); \
+DESTINATION may also be a load balancer (name or ARN: its first node; give a node's address to pick the \
+zone), and the path then goes through the listener to the target it forwards to.\n\n\
 `--output json` prints AWS's NetworkInsightsAnalysis shape (NetworkPathFound, ForwardPathComponents, \
 ReturnPathComponents, Explanations).\n\n\
 Exit status: 0 reachable, 3 not reachable, 1 error (a missing snapshot, an unknown id).\n\n\

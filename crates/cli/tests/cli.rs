@@ -1024,4 +1024,21 @@ fn reach_through_a_load_balancer_names_listener_and_target() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("ELBV2_LISTENER_PORT_RESTRICTION"), "{text}");
+    // The load balancer by name: its first node.
+    let out = run(
+        tmp.path(),
+        &[
+            "reach",
+            "--snapshot",
+            s,
+            "--source",
+            "i-0c8ce8bbdd98cc4e8",
+            "--destination",
+            "test-lb",
+            "--port",
+            "80",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("listener TCP 80"));
 }

@@ -248,7 +248,10 @@ pub fn reach(s: &Snapshot, q: &Query) -> Analysis {
     // primary private address maps to), as the simulator and AWS do.
     if matches!(start, Start::Internet)
         && let Endpoint::Id(id) = &q.destination
-        && let Some(e) = s.eni_idx(id)
+        && let Some(e) = s.eni_idx(id).or_else(|| match s.resolve(id) {
+            Some(Resource::LoadBalancer(li)) => s.lb_nodes(li).next(),
+            _ => None,
+        })
         && let Some(private) = dst
         && let Some(public) = s.eni(e).public_ip_of(private)
     {

@@ -93,6 +93,12 @@ pub(super) fn resolve_destination(
                     Some(id.clone()),
                 ),
                 Resource::Vpc(i) => (s.vpcs[i].cidrs.first().map(|c| c.nth(4)), Some(id.clone())),
+                // A load balancer: the address of its first node (`--destination` a node's
+                // address to choose the zone).
+                Resource::LoadBalancer(i) => (
+                    s.lb_nodes(i).find_map(|e| s.eni(e).primary_ip()),
+                    Some(s.load_balancers[i].id.clone()),
+                ),
                 Resource::VpnGateway(_)
                 | Resource::VpcEndpoint(_)
                 | Resource::TransitGateway(_) => (None, Some(id.clone())),
