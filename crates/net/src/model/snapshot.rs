@@ -200,9 +200,12 @@ impl Snapshot {
     /// The node ENIs of load balancer `li` (one per zone), in load order.
     pub fn lb_nodes(&self, li: usize) -> impl Iterator<Item = EniIdx> + '_ {
         let arn = self.load_balancers.get(li).map(|lb| lb.id.as_str());
-        self.enis.iter().enumerate().filter_map(move |(i, e)| {
-            matches!(&e.owner, EniOwner::LoadBalancer(l) if Some(l.as_str()) == arn)
-                .then(|| EniIdx(u32::try_from(i).unwrap_or(u32::MAX)))
-        })
+        self.enis
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| {
+                matches!(&e.owner, EniOwner::LoadBalancer(l) if Some(l.as_str()) == arn)
+            })
+            .map(|(i, _)| EniIdx(u32::try_from(i).unwrap_or(u32::MAX)))
     }
 }
