@@ -370,11 +370,14 @@ impl QueryEngine {
         if let Some(limit) = newest_first
             && let Some(chunks) = newest_first_chunks(&files)
         {
-            let columns = self.newest_first(
+            // None: the query cannot run so after all (a `dedup` key that is not an output
+            // column); nothing was produced yet, so it runs over the whole store below.
+            if let Some(columns) = self.newest_first(
                 &ctx, &parsed, &files, &chunks, limit, options, &mut stats, &mut sink,
-            )?;
-            stats.elapsed_secs = started.elapsed().as_secs_f64();
-            return Ok((columns, stats));
+            )? {
+                stats.elapsed_secs = started.elapsed().as_secs_f64();
+                return Ok((columns, stats));
+            }
         }
         let (columns, plan) = self.runtime.block_on(async {
             let base = baseline.as_ref().map(|(groups, range)| plan::Baseline {

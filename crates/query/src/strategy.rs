@@ -2,6 +2,8 @@
 //! whole records, and newest-first execution over hour partitions for queries that want the
 //! newest events.
 
+use std::collections::HashSet;
+
 use arrow::array::RecordBatch;
 use datafusion::physical_plan::execute_stream;
 use datafusion::prelude::SessionContext;
@@ -27,7 +29,30 @@ impl QueryEngine {
         options: &InsightsOptions,
         stats: &mut QueryStats,
         sink: &mut impl FnMut(RecordBatch) -> Result<(), Error>,
-    ) -> Result<Vec<String>, Error> {
+    ) -> Result<Option<Vec<String>>, Error> {
+        // With a `dedup`, each chunk runs without the final `limit` and uncapped; a key already
+        // output by a newer chunk is dropped here (the first row per key overall is in the
+        // newest chunk that has the key).
+        let dedup = dedup_fields(parsed);
+        let (query, chunk_options) = match &dedup {
+            None => (parsed.clone(), options.clone()),
+            Some(_) => {
+                let mut q = parsed.clone();
+                if matches!(
+                    q.commands.last().map(|c| &c.kind),
+                    Some(flowwatch_insights::ast::CommandKind::Limit(_))
+                ) {
+                    q.commands.pop();
+                }
+                let o = InsightsOptions {
+                    default_limit: usize::MAX,
+                    ..options.clone()
+                };
+                (q, o)
+            }
+        };
+        let mut seen: HashSet<Vec<Option<String>>> = HashSet::new();
+        let mut key_columns: Vec<usize> = vec![];
         self.runtime().block_on(async {
             let mut schemas = vec![];
             for g in files {
@@ -54,14 +79,28 @@ impl QueryEngine {
                     })
                     .collect();
                 read_files += chunk.iter().map(|g| g.files.len() as u64).sum::<u64>();
-                let planned = plan::plan(ctx, parsed, &chunk, None, options).await?;
+                let planned = plan::plan(ctx, &query, &chunk, None, &chunk_options).await?;
+                if columns.is_none()
+                    && let Some(fields) = &dedup
+                {
+                    // The keys must be output columns to be compared across chunks.
+                    for f in fields {
+                        match planned.columns.iter().position(|c| c == f) {
+                            Some(i) => key_columns.push(i),
+                            None => return Ok(None),
+                        }
+                    }
+                }
                 columns.get_or_insert(planned.columns);
                 let physical = planned.df.create_physical_plan().await?;
                 let mut stream = execute_stream(physical.clone(), ctx.task_ctx())?;
                 while remaining > 0
                     && let Some(batch) = stream.next().await
                 {
-                    let batch = batch?;
+                    let mut batch = batch?;
+                    if dedup.is_some() {
+                        batch = first_per_key(&batch, &key_columns, &mut seen)?;
+                    }
                     let take = batch.num_rows().min(remaining);
                     remaining -= take;
                     sink(batch.slice(0, take))?;
@@ -79,13 +118,43 @@ impl QueryEngine {
             }
             stats.files_scanned -= total_files - read_files;
             stats.files_pruned += total_files - read_files;
-            Ok(columns.unwrap_or_default())
+            Ok(Some(columns.unwrap_or_default()))
         })
     }
 }
 
-/// The row count of a query whose answer is the newest events: raw events (no `stats`,
-/// `dedup` or `diff`) in `@timestamp` descending order (no `sort`, or one whose first key is
+/// The rows of `batch` whose key (the cells of `keys`) no earlier row had; a row with a
+/// missing key cell is always kept, as `dedup` keeps them.
+fn first_per_key(
+    batch: &RecordBatch,
+    keys: &[usize],
+    seen: &mut HashSet<Vec<Option<String>>>,
+) -> Result<RecordBatch, Error> {
+    let mut keep = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        let key: Vec<Option<String>> = keys
+            .iter()
+            .map(|&k| crate::render::cell(batch.column(k), row))
+            .collect();
+        let fresh = key.iter().any(Option::is_none) || seen.insert(key);
+        keep.push(fresh);
+    }
+    arrow::compute::filter_record_batch(batch, &arrow::array::BooleanArray::from(keep))
+        .map_err(|e| Error::Engine(e.into()))
+}
+
+/// The fields of the query's `dedup`, when it has one.
+fn dedup_fields(q: &flowwatch_insights::ast::Query) -> Option<Vec<String>> {
+    q.commands.iter().find_map(|c| match &c.kind {
+        flowwatch_insights::ast::CommandKind::Dedup(fields) => {
+            Some(fields.iter().map(|f| f.name.clone()).collect())
+        }
+        _ => None,
+    })
+}
+
+/// The row count of a query whose answer is the newest events: raw events (no `stats` or
+/// `diff`; a `dedup` only with nothing but the `limit` after it) in `@timestamp` descending order (no `sort`, or one whose first key is
 /// `@timestamp desc`), at most one `limit` and only as the last command (else the 10,000-row
 /// cap). Hour partitions hold disjoint time ranges, so such a query run over the newest hours
 /// first gives its answer as the concatenation of the per-chunk answers, and can stop as soon
@@ -98,11 +167,22 @@ pub(crate) fn newest_first_limit(
     use flowwatch_insights::ast::{CommandKind as C, ExprKind};
     let is_timestamp = |e: &flowwatch_insights::ast::Expr| matches!(&e.kind, ExprKind::Field(f) if f == "@timestamp");
     let mut sorts = 0;
+    let mut deduped = false;
     let mut limit = default_limit;
     let last = q.commands.len().checked_sub(1);
     for (i, c) in q.commands.iter().enumerate() {
         match &c.kind {
-            C::Stats(_) | C::Dedup(_) | C::Diff(_) => return None,
+            C::Stats(_) | C::Diff(_) => return None,
+            // One `dedup`, followed by nothing or the final `limit`.
+            C::Dedup(_) => {
+                let only_limit_after = q.commands[i + 1..]
+                    .iter()
+                    .all(|c| matches!(c.kind, C::Limit(_)));
+                if deduped || !only_limit_after {
+                    return None;
+                }
+                deduped = true;
+            }
             C::Sort(keys) => {
                 sorts += 1;
                 let first = keys.first()?;
@@ -236,7 +316,8 @@ mod tests {
         assert_eq!(limit("sort @timestamp asc | limit 5"), None);
         assert_eq!(limit("sort bytes desc | limit 5"), None);
         assert_eq!(limit("stats count(*) by srcAddr"), None);
-        assert_eq!(limit("dedup srcAddr | limit 5"), None);
+        assert_eq!(limit("fields srcAddr | dedup srcAddr | limit 5"), Some(5));
+        assert_eq!(limit("dedup srcAddr, dstAddr"), Some(10_000));
         assert_eq!(limit("limit 5 | fields srcAddr"), None);
         assert_eq!(
             limit("sort @timestamp desc | sort bytes desc | limit 5"),

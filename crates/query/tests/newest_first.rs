@@ -125,7 +125,31 @@ fn newest_first_gives_the_whole_store_answer_and_reads_less() {
             (3 + 3 * PER_HOUR) as usize,
         ),
     ];
-    for (q, twin, options, rows) in cases {
+    // `dedup`: the first row per key over the whole store is in the newest chunk with the key.
+    // (Two `sort`s, the last one deciding, make the whole-store twin.)
+    let dedup_cases = [
+        (
+            "filter action = \"REJECT\" | fields @timestamp, srcAddr, dstPort | dedup dstPort | limit 2",
+            "sort bytes | sort @timestamp desc | filter action = \"REJECT\" | fields @timestamp, srcAddr, dstPort | dedup dstPort | limit 2",
+            &options,
+            2,
+        ),
+        (
+            // The same five source ports every hour: keys repeat across chunks.
+            "fields @timestamp, srcPort | dedup srcPort",
+            "sort bytes | sort @timestamp desc | fields @timestamp, srcPort | dedup srcPort",
+            &options,
+            PER_HOUR as usize,
+        ),
+        (
+            // The key is not an output column: the whole store in one plan, same answer.
+            "fields @timestamp | dedup srcPort | limit 3",
+            "sort bytes | sort @timestamp desc | fields @timestamp | dedup srcPort | limit 3",
+            &options,
+            3,
+        ),
+    ];
+    for (q, twin, options, rows) in cases.into_iter().chain(dedup_cases) {
         let (columns, got, stats) = run(&engine, q, options);
         let (twin_columns, want, twin_stats) = run(&engine, twin, options);
         assert_eq!(columns, twin_columns, "{q}");
@@ -141,6 +165,9 @@ fn newest_first_gives_the_whole_store_answer_and_reads_less() {
             "{q}: {stats:?} vs {twin_stats:?}"
         );
     }
+    // Both rejected ports are in the newest hour: the dedup stops after one file.
+    let (_, _, stats) = run(&engine, dedup_cases[0].0, &options);
+    assert_eq!(stats.files_scanned, 1, "{stats:?}");
     // Seven newest rows need the two newest hours: the first chunk (one hour, five rows) and
     // the second (two hours); the three older hours are never opened.
     let (_, _, stats) = run(&engine, cases[0].0, &options);
