@@ -11,7 +11,6 @@ use datafusion::common::JoinType;
 use datafusion::common::ScalarValue;
 use datafusion::execution::FunctionRegistry;
 use datafusion::functions::core::expr_fn::get_field;
-use datafusion::functions::string::expr_fn::starts_with;
 use datafusion::functions_aggregate::expr_fn::{
     count, count_distinct, first_value, last_value, percentile_cont,
 };
@@ -1288,11 +1287,11 @@ fn stored_address_prefixes(x: &DfExpr, cidr: &Cidr) -> Option<DfExpr> {
     let full = usize::from(cidr.prefix / 8);
     let rest = u32::from(cidr.prefix % 8);
     let head: Vec<String> = o[..full].iter().map(u8::to_string).collect();
-    let mut tests = vec![];
+    let (mut prefixes, mut exact) = (vec![], vec![]);
     if full == 4 {
-        tests.push(x.clone().eq(lit(head.join("."))));
+        exact.push(head.join("."));
     } else if rest == 0 {
-        tests.push(starts_with(x.clone(), lit(format!("{}.", head.join(".")))));
+        prefixes.push(format!("{}.", head.join(".")));
     } else {
         let count = 1u32 << (8 - rest);
         if count > MAX_PREFIXES {
@@ -1303,16 +1302,15 @@ fn stored_address_prefixes(x: &DfExpr, cidr: &Cidr) -> Option<DfExpr> {
             let mut parts = head.clone();
             parts.push(v.to_string());
             let text = parts.join(".");
-            tests.push(if full == 3 {
-                x.clone().eq(lit(text))
+            if full == 3 {
+                exact.push(text);
             } else {
-                starts_with(x.clone(), lit(format!("{text}.")))
-            });
+                prefixes.push(format!("{text}."));
+            }
         }
     }
-    let any = tests.into_iter().reduce(DfExpr::or)?;
-    // A missing address is in no subnet (false, not null).
-    Some(any.is_true())
+    // One pass over the column, false (not null) for a missing address.
+    Some(udf::udf("address_in", Kind::TextIn { prefixes, exact }).call(vec![x.clone()]))
 }
 
 pub fn glob_regex(glob: &str) -> String {

@@ -162,6 +162,12 @@ pub enum Kind {
     PrivateIp,
     PublicIp,
     NaturalKey,
+    /// The text starts with one of `prefixes` or equals one of `exact` (false when missing):
+    /// `isIpv4InSubnet` on a stored address column, whose texts are canonical.
+    TextIn {
+        prefixes: Vec<String>,
+        exact: Vec<String>,
+    },
     /// `@message`: the stored text, or the line rebuilt from these columns.
     Message(Vec<String>),
     /// `parse`: a compiled pattern and the fields it yields.
@@ -184,6 +190,9 @@ impl Kind {
             Kind::PrivateIp => "private_ip".into(),
             Kind::PublicIp => "public_ip".into(),
             Kind::NaturalKey => "natural_key".into(),
+            Kind::TextIn { prefixes, exact } => {
+                format!("text_in {} | {}", prefixes.join(","), exact.join(","))
+            }
             Kind::Message(cols) => format!("message {}", cols.join(",")),
             Kind::Parse { pattern, names, .. } => format!("parse {pattern} {}", names.join(",")),
         }
@@ -249,9 +258,11 @@ impl ScalarUDFImpl for FwUdf {
 
     fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
         Ok(match &self.kind {
-            Kind::InSubnet(..) | Kind::ValidIp(_) | Kind::PrivateIp | Kind::PublicIp => {
-                DataType::Boolean
-            }
+            Kind::InSubnet(..)
+            | Kind::ValidIp(_)
+            | Kind::PrivateIp
+            | Kind::PublicIp
+            | Kind::TextIn { .. } => DataType::Boolean,
             Kind::NaturalKey => DataType::Binary,
             Kind::Message(_) => DataType::Utf8,
             Kind::Parse { names, .. } => DataType::Struct(parse_fields(names)),
@@ -277,6 +288,7 @@ impl ScalarUDFImpl for FwUdf {
                     parse_ip(s, *family).is_some_and(|ip| cidr.contains(ip))
                 })?),
             },
+            Kind::TextIn { prefixes, exact } => Arc::new(text_in(&arrays[0], prefixes, exact)?),
             Kind::ValidIp(family) => {
                 Arc::new(bool_map(&arrays[0], |s| parse_ip(s, *family).is_some())?)
             }
@@ -326,6 +338,46 @@ pub(crate) fn for_each_str(a: &ArrayRef, mut f: impl FnMut(Option<&str>)) -> DfR
         }
     }
     Ok(())
+}
+
+/// [`Kind::TextIn`]. On string views a prefix of at most 4 bytes is compared in the view
+/// itself (every view holds the first 4 bytes inline), without touching the data buffers.
+fn text_in(input: &ArrayRef, prefixes: &[String], exact: &[String]) -> DfResult<BooleanArray> {
+    let slow = |v: &str| {
+        prefixes.iter().any(|p| v.starts_with(p.as_str())) || exact.iter().any(|e| v == e)
+    };
+    if let (DataType::Utf8View, true) = (
+        input.data_type(),
+        exact.is_empty() && prefixes.iter().all(|p| p.len() <= 4),
+    ) {
+        let a = input.as_string_view();
+        // (prefix bytes as the view stores them at bits 32.., mask, length)
+        let tests: Vec<(u128, u128, u32)> = prefixes
+            .iter()
+            .map(|p| {
+                let mut bytes = [0u8; 16];
+                bytes[4..4 + p.len()].copy_from_slice(p.as_bytes());
+                let mut mask = [0u8; 16];
+                mask[4..4 + p.len()].fill(0xff);
+                (
+                    u128::from_le_bytes(bytes),
+                    u128::from_le_bytes(mask),
+                    p.len() as u32,
+                )
+            })
+            .collect();
+        let mut out = BooleanBufferBuilder::new(a.len());
+        for (i, &view) in a.views().iter().enumerate() {
+            let len = view as u32;
+            let hit = a.is_valid(i)
+                && tests
+                    .iter()
+                    .any(|&(bytes, mask, n)| len >= n && view & mask == bytes);
+            out.append(hit);
+        }
+        return Ok(BooleanArray::new(out.finish(), None));
+    }
+    bool_map(input, slow)
 }
 
 fn bool_map(input: &ArrayRef, f: impl Fn(&str) -> bool) -> DfResult<BooleanArray> {
@@ -519,6 +571,46 @@ pub fn natural_key(s: &str, key: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_in_on_views_matches_the_plain_string_test() {
+        use arrow::array::{StringArray, StringViewArray};
+        let texts = vec![
+            Some("10.0.0.1"),
+            Some("10.255.255.255"), // longer than a view's inline part
+            Some("100.1.2.3"),
+            Some("1.0.0.1"),
+            None,
+            Some("10."),
+            Some("10"),
+            Some("172.16.5.4"),
+            Some("172.31.0.1"),
+        ];
+        let view: ArrayRef = Arc::new(StringViewArray::from(texts.clone()));
+        let plain: ArrayRef = Arc::new(StringArray::from(texts.clone()));
+        let cases: Vec<(Vec<String>, Vec<String>)> = vec![
+            (vec!["10.".into()], vec![]),
+            (vec!["10.".into(), "1.".into()], vec![]),
+            (vec!["172.16.".into()], vec![]), // 7 bytes: the general path
+            (vec![], vec!["10.0.0.1".into()]),
+        ];
+        for (prefixes, exact) in cases {
+            let v = text_in(&view, &prefixes, &exact).unwrap();
+            let p = text_in(&plain, &prefixes, &exact).unwrap();
+            assert_eq!(v, p, "{prefixes:?} {exact:?}");
+            assert_eq!(v.null_count(), 0, "missing addresses are false, not null");
+            let want: Vec<bool> = texts
+                .iter()
+                .map(|t| {
+                    t.is_some_and(|t| {
+                        prefixes.iter().any(|x| t.starts_with(x.as_str()))
+                            || exact.iter().any(|x| t == x)
+                    })
+                })
+                .collect();
+            assert_eq!(v.iter().map(|b| b.unwrap()).collect::<Vec<_>>(), want);
+        }
+    }
 
     fn key(s: &str) -> Vec<u8> {
         let mut k = vec![];
