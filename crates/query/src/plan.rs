@@ -833,9 +833,14 @@ impl<'a> Planner<'a> {
             ExprKind::Not(a) => {
                 // A comparison with a missing value is false, so its negation is true
                 // (not SQL's NULL): `not (dstPort = 22)` keeps records without a dstPort.
-                // `IS NOT TRUE`: true for false and for null, one null-free kernel.
+                // `IS NOT TRUE`: true for false and for null, one null-free kernel; a plain
+                // `NOT` when the operand is never null (the stored-address subnet test).
                 let x = self.expr(a)?;
-                self.truthy(x).is_not_true()
+                let x = self.truthy(x);
+                match &x {
+                    DfExpr::ScalarFunction(f) if f.func.name() == "address_in" => !x,
+                    _ => x.is_not_true(),
+                }
             }
             ExprKind::Binary(op, a, b) => {
                 let (x, y) = (self.expr(a)?, self.expr(b)?);
