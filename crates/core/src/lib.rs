@@ -3,7 +3,7 @@
 //! - [`field`]: the catalog of VPC Flow Logs fields (v2–v11), each with its name in every
 //!   spelling users meet (format token, S3 header, Parquet/Athena column, Logs Insights name)
 //!   and the type AWS gives it in Parquet delivery.
-//! - [`format`]: a record format, the ordered list of fields a flow log writes, including fields
+//! - [`mod@format`]: a record format, the ordered list of fields a flow log writes, including fields
 //!   flowwatch does not know yet (kept as strings, never dropped).
 //! - [`time`]: epoch-time normalisation.
 //!

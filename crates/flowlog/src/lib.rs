@@ -2,8 +2,8 @@
 //!
 //! The layers, outermost first:
 //! 1. **framing** ([`lines`]): bytes to lines with a length cap, gzip (multi-member) and base64
-//!    unwrapped by [`source`], which detects each layer from the content, not the file name;
-//! 2. **envelopes** ([`json`], [`parquet_in`]): CloudWatch Logs API output, subscription
+//!    unwrapped by `source`, which detects each layer from the content, not the file name;
+//! 2. **envelopes** (`json`, `parquet_in`): CloudWatch Logs API output, subscription
 //!    payloads, Firehose records, Parquet columns — each yields record text or typed cells;
 //! 3. **format** ([`builder`]): cells zipped with the record format (from a header line, the
 //!    user's `--log-format`, or a known header-less layout), validated per field type, appended

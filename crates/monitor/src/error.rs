@@ -24,7 +24,7 @@ pub enum MonitorError {
         column: usize,
         message: String,
     },
-    /// Definitions that [`crate::check`] rejected; each entry is one rendered problem.
+    /// Definitions that [`crate::check()`] rejected; each entry is one rendered problem.
     #[error("{} invalid definition(s):\n{}", .0.len(), .0.join("\n"))]
     Invalid(Vec<String>),
     /// A stored Parquet file could not be read.

@@ -1,10 +1,10 @@
 //! Errors: a [`PatternError`] points at a byte offset of the pattern text and says what was
-//! expected there; [`Error`] adds the metric-transformation and metric-filter checks of
+//! expected there; [`enum@Error`] adds the metric-transformation and metric-filter checks of
 //! PutMetricFilter, each naming the field that is wrong.
 
 use thiserror::Error;
 
-/// `Result` with this crate's [`Error`].
+/// `Result` with this crate's [`enum@Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can be wrong with a metric filter definition.

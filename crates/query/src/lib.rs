@@ -1,7 +1,7 @@
 //! flowwatch-query: Logs Insights queries over the store, planned into DataFusion DataFrames.
 //! The only crate that depends on DataFusion (scripts/test enforces it).
 //!
-//! Flow: [`flowwatch_insights::parse`] → [`plan`] resolves field names against the log groups'
+//! Flow: [`flowwatch_insights::parse`] → `plan` resolves field names against the log groups'
 //! schemas and builds a DataFrame (file list pruned by the time range first) → DataFusion
 //! executes it → [`QueryOutput`] renders cells as CloudWatch prints them.
 
