@@ -414,6 +414,21 @@ pub struct LoadBalancer {
     /// `load_balancing.cross_zone.enabled` (always on for application load balancers).
     pub cross_zone: bool,
     pub listeners: Vec<LbListener>,
+    /// The node ENIs, one per zone (those whose owner is this load balancer).
+    pub nodes: Vec<EniIdx>,
+}
+
+impl LoadBalancer {
+    /// Whether the targets behind `listener` see the client's address: network load
+    /// balancers with instance targets keep it; application load balancers and IP targets
+    /// put the node's.
+    pub fn keeps_client_address(&self, listener: &LbListener) -> bool {
+        self.lb_type == "network"
+            && listener
+                .targets
+                .first()
+                .is_none_or(|t| t.id.parse::<std::net::IpAddr>().is_err())
+    }
 }
 
 /// A listener: where it forwards.

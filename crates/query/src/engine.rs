@@ -379,24 +379,43 @@ impl QueryEngine {
                 return Ok((columns, stats));
             }
         }
-        let (columns, plan) = self.runtime.block_on(async {
+        let columns = self.runtime.block_on(async {
             let base = baseline.as_ref().map(|(groups, range)| plan::Baseline {
                 groups,
                 range: *range,
             });
             let planned = plan::plan(&ctx, &parsed, &files, base, options).await?;
-            let physical = planned.df.create_physical_plan().await?;
-            let mut stream = execute_stream(physical.clone(), ctx.task_ctx())?;
-            while let Some(batch) = stream.next().await {
-                sink(batch?)?;
-            }
-            Ok::<_, Error>((planned.columns, physical))
+            run_streamed(&ctx, planned.df, &mut stats, |batch| {
+                sink(batch)?;
+                Ok(true)
+            })
+            .await?;
+            Ok::<_, Error>(planned.columns)
         })?;
-        collect_metrics(plan.as_ref(), &mut stats);
-        explain_to_stderr(plan.as_ref());
         stats.elapsed_secs = started.elapsed().as_secs_f64();
         Ok((columns, stats))
     }
+}
+
+/// Execute `df`, handing each batch to `each` until it returns false, then add the plan's
+/// statistics to `stats` (and print the plan with `FLOWWATCH_EXPLAIN`).
+pub(crate) async fn run_streamed(
+    ctx: &SessionContext,
+    df: DataFrame,
+    stats: &mut QueryStats,
+    mut each: impl FnMut(RecordBatch) -> Result<bool, Error>,
+) -> Result<(), Error> {
+    let physical = df.create_physical_plan().await?;
+    let mut stream = execute_stream(physical.clone(), ctx.task_ctx())?;
+    while let Some(batch) = stream.next().await {
+        if !each(batch?)? {
+            break;
+        }
+    }
+    drop(stream);
+    collect_metrics(physical.as_ref(), stats);
+    explain_to_stderr(physical.as_ref());
+    Ok(())
 }
 
 /// With `FLOWWATCH_EXPLAIN` set (to anything but `0`), the executed physical plan with its

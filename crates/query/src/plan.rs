@@ -772,9 +772,7 @@ impl<'a> Planner<'a> {
 
     /// Whether `e` is a stored address column as read (a string).
     fn is_address(&self, e: &DfExpr) -> bool {
-        matches!(e, DfExpr::Column(c)
-            if ["srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr"].contains(&c.name.as_str()))
-            && is_stringy(&self.ty(e))
+        matches!(e, DfExpr::Column(c) if is_address_column(&c.name)) && is_stringy(&self.ty(e))
     }
 
     /// `@message`: stored text when kept, else rebuilt from the fields in the record's format.
@@ -1269,6 +1267,14 @@ fn arith_or_compare(op: BinOp, x: DfExpr, y: DfExpr) -> DfExpr {
 /// Most alternatives [`stored_address_prefixes`] writes before leaving the test to the UDF.
 const MAX_PREFIXES: u32 = 16;
 
+/// Whether `column` is an address field of the catalog (ingest stores only valid addresses
+/// there, IPv4 in canonical dotted-quad form).
+fn is_address_column(column: &str) -> bool {
+    flowwatch_core::FIELDS
+        .iter()
+        .any(|f| f.column == column && f.ty == flowwatch_core::FieldType::Addr)
+}
+
 /// `isIpv4InSubnet(col, cidr)` as string-prefix tests when `col` is a stored address column:
 /// ingest stores only valid addresses, IPv4 in canonical dotted-quad form (no leading zeros),
 /// so for `10.0.0.0/8` "in the subnet" is exactly "starts with `10.`", and for
@@ -1279,9 +1285,7 @@ fn stored_address_prefixes(x: &DfExpr, cidr: &Cidr) -> Option<DfExpr> {
     let DfExpr::Column(c) = x else {
         return None;
     };
-    let stored = flowwatch_core::FIELDS
-        .iter()
-        .any(|f| f.column == c.name && f.ty == flowwatch_core::FieldType::Addr);
+    let stored = is_address_column(&c.name);
     let std::net::IpAddr::V4(net) = cidr.addr else {
         return None;
     };

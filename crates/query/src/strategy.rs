@@ -5,14 +5,10 @@
 use std::collections::HashSet;
 
 use arrow::array::RecordBatch;
-use datafusion::physical_plan::execute_stream;
 use datafusion::prelude::SessionContext;
 use flowwatch_store::partition_hour_ms;
-use futures::StreamExt;
 
-use crate::engine::{
-    Error, GroupFiles, InsightsOptions, QueryEngine, QueryStats, collect_metrics, explain_to_stderr,
-};
+use crate::engine::{Error, GroupFiles, InsightsOptions, QueryEngine, QueryStats, run_streamed};
 use crate::plan;
 
 impl QueryEngine {
@@ -92,26 +88,16 @@ impl QueryEngine {
                     }
                 }
                 columns.get_or_insert(planned.columns);
-                let physical = planned.df.create_physical_plan().await?;
-                let mut stream = execute_stream(physical.clone(), ctx.task_ctx())?;
-                while remaining > 0
-                    && let Some(batch) = stream.next().await
-                {
-                    let mut batch = batch?;
+                run_streamed(ctx, planned.df, stats, |mut batch| {
                     if dedup.is_some() {
                         batch = first_per_key(&batch, &key_columns, &mut seen)?;
                     }
                     let take = batch.num_rows().min(remaining);
                     remaining -= take;
                     sink(batch.slice(0, take))?;
-                }
-                drop(stream);
-                let mut chunk_stats = QueryStats::default();
-                collect_metrics(physical.as_ref(), &mut chunk_stats);
-                stats.records_scanned += chunk_stats.records_scanned;
-                stats.records_matched += chunk_stats.records_matched;
-                stats.bytes_scanned += chunk_stats.bytes_scanned;
-                explain_to_stderr(physical.as_ref());
+                    Ok(remaining > 0)
+                })
+                .await?;
                 if remaining == 0 {
                     break;
                 }

@@ -5,7 +5,6 @@
 //! deny is a REJECT on the ENI that sent it), gateways other than NAT gateways own no ENI.
 
 use flowwatch_net::analysis::{PacketHeader, PathComponent};
-use flowwatch_net::model::EniOwner;
 use flowwatch_net::{Addr, Disposition, EniIdx, Packet, Resource, Snapshot};
 
 /// Which way a packet crosses an ENI.
@@ -78,14 +77,13 @@ fn eni_of(s: &Snapshot, id: &str) -> Option<EniIdx> {
     }
 }
 
-/// The node ENI of a load-balancer hop: the load balancer's ENI in the hop's subnet.
+/// The node ENI of a load-balancer hop: the load balancer's node in the hop's subnet.
 fn lb_node(s: &Snapshot, h: &PathComponent) -> Option<EniIdx> {
+    let Some(Resource::LoadBalancer(li)) = s.resolve(&h.component.id) else {
+        return None;
+    };
     let subnet = &h.subnet.as_ref()?.id;
-    let i = s.enis.iter().position(|e| {
-        &e.subnet_id == subnet
-            && matches!(&e.owner, EniOwner::LoadBalancer(lb) if *lb == h.component.id)
-    })?;
-    Some(EniIdx(u32::try_from(i).ok()?))
+    s.lb_nodes(li).find(|&e| &s.eni(e).subnet_id == subnet)
 }
 
 /// The traffic-path code of a packet leaving an ENI at hop `i`: the first hop after it that

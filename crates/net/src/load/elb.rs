@@ -113,9 +113,11 @@ impl Loader {
                 );
             }
             // The node ENIs: "ELB net/<name>/<id>" ↔ ARN "…:loadbalancer/net/<name>/<id>".
+            let mut node_enis = vec![];
             if let Some((_, tail)) = id.split_once(":loadbalancer/") {
                 for &i in nodes.get(&format!("ELB {tail}")).into_iter().flatten() {
                     s.enis[i].owner = EniOwner::LoadBalancer(id.clone());
+                    node_enis.push(ix(i));
                 }
             }
             s.load_balancers.push(LoadBalancer {
@@ -132,6 +134,7 @@ impl Loader {
                     .unwrap_or_else(|| "internet-facing".into()),
                 vpc_id: lb.VpcId.clone().unwrap_or_default(),
                 listeners: out,
+                nodes: node_enis,
             });
         }
     }

@@ -187,25 +187,11 @@ impl Snapshot {
         })
     }
 
-    /// Whether the targets of `lb` see the client's address: network load balancers with
-    /// instance targets keep it; application load balancers and IP targets put the node's.
-    pub fn lb_keeps_client_address(lb: &LoadBalancer, listener: &LbListener) -> bool {
-        lb.lb_type == "network"
-            && listener
-                .targets
-                .first()
-                .is_none_or(|t| t.id.parse::<std::net::IpAddr>().is_err())
-    }
-
     /// The node ENIs of load balancer `li` (one per zone), in load order.
     pub fn lb_nodes(&self, li: usize) -> impl Iterator<Item = EniIdx> + '_ {
-        let arn = self.load_balancers.get(li).map(|lb| lb.id.as_str());
-        self.enis
-            .iter()
-            .enumerate()
-            .filter(move |(_, e)| {
-                matches!(&e.owner, EniOwner::LoadBalancer(l) if Some(l.as_str()) == arn)
-            })
-            .map(|(i, _)| EniIdx(u32::try_from(i).unwrap_or(u32::MAX)))
+        self.load_balancers
+            .get(li)
+            .into_iter()
+            .flat_map(|lb| lb.nodes.iter().copied())
     }
 }

@@ -101,7 +101,7 @@ impl Walk<'_> {
                     node,
                 ));
             };
-            let preserve_source = Snapshot::lb_keeps_client_address(lb, listener);
+            let preserve_source = lb.keeps_client_address(listener);
             self.lb.push(LbSession {
                 lb: li,
                 node_ip,

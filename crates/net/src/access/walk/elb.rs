@@ -40,7 +40,7 @@ impl Engine<'_> {
             if taken.is_empty() {
                 continue;
             }
-            if !Snapshot::lb_keeps_client_address(lb, listener) {
+            if !lb.keeps_client_address(listener) {
                 if self.wanted.eni.get(node.get()).copied().unwrap_or(false) {
                     self.emit(Node::Eni(node), taken);
                 }
