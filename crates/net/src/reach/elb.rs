@@ -144,18 +144,8 @@ impl Walk<'_> {
         let Some(si) = eni.subnet else {
             return Ok(self.fail(Disposition::NoRoute, ExplanationCode::UnknownResource, node));
         };
-        let sub = self.s.subnet(si);
-        if sub.contains(p.dst) {
-            self.push(Component::new(sub.id.clone(), "subnet"))?;
-            let target = sub.vpc.and_then(|v| self.s.eni_by_private_ip(v, p.dst));
-            return match target {
-                Some(t) => self.deliver_eni(t, p),
-                None => Ok(self.fail(
-                    Disposition::NeighborUnreachable,
-                    ExplanationCode::UnknownDestination,
-                    Component::new(sub.id.clone(), "subnet"),
-                )),
-            };
+        if self.s.subnet(si).contains(p.dst) {
+            return self.local_in_subnet(si.get(), p, true);
         }
         self.subnet_out(si.get(), p)
     }

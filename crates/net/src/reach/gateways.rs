@@ -259,7 +259,7 @@ impl Walk<'_> {
                 return Ok(Disposition::DeniedOut);
             }
             if self.s.subnet(si).contains(p.dst) {
-                return self.local_in_subnet(si.get(), p);
+                return self.local_in_subnet(si.get(), p, false);
             }
         }
         let Some(vi) = self.s.vpc_idx(&nat.vpc_id) else {

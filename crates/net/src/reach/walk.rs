@@ -32,16 +32,19 @@ impl Walk<'_> {
         // The reply of a connection a load balancer forwarded goes back through its node.
         let p = if self.reply { self.lb_steer(p) } else { p };
         if self.s.subnet(si).contains(p.dst) {
-            return self.local_in_subnet(si.get(), p);
+            return self.local_in_subnet(si.get(), p, false);
         }
         self.subnet_out(si.get(), p)
     }
 
-    /// Same-subnet delivery: no NACL, no route table.
+    /// Same-subnet delivery: no NACL, no route table. A load balancer node is a hop of its
+    /// own behind the subnet (as in Batfish), so traffic to or from one (`from_lb`) shows the
+    /// subnet hop.
     pub(super) fn local_in_subnet(
         &mut self,
         si: usize,
         p: Packet,
+        from_lb: bool,
     ) -> Result<Disposition, Disposition> {
         let sub = &self.s.subnets[si];
         let target = sub
@@ -50,8 +53,7 @@ impl Walk<'_> {
             .filter(|e| self.s.eni(*e).subnet.map(SubnetIdx::get) == Some(si));
         match target {
             Some(t) => {
-                // A load balancer node is a hop of its own behind the subnet (as in Batfish).
-                if matches!(self.s.eni(t).owner, EniOwner::LoadBalancer(_)) {
+                if from_lb || matches!(self.s.eni(t).owner, EniOwner::LoadBalancer(_)) {
                     self.push(Component::new(sub.id.clone(), "subnet"))?;
                 }
                 self.deliver_eni(t, p)
