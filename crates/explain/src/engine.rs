@@ -329,10 +329,7 @@ impl<'a> Engine<'a> {
         let Some(Resource::LoadBalancer(li)) = self.s.resolve(lb) else {
             return false;
         };
-        !self.s.load_balancers[li]
-            .listeners
-            .iter()
-            .any(|l| p.has_ports() && l.port == p.dst_port && l.takes(p.protocol))
+        self.s.load_balancers[li].listener_for(p).is_none()
     }
 
     /// Spec §7, per direction; `reply`: the request was ACCEPTed.

@@ -419,6 +419,13 @@ pub struct LoadBalancer {
 }
 
 impl LoadBalancer {
+    /// The listener that takes packet `p` (its protocol and destination port), if any.
+    pub fn listener_for(&self, p: &crate::packet::Packet) -> Option<&LbListener> {
+        self.listeners
+            .iter()
+            .find(|l| p.has_ports() && l.port == p.dst_port && l.takes(p.protocol))
+    }
+
     /// Whether the targets behind `listener` see the client's address: network load
     /// balancers with instance targets keep it; application load balancers and IP targets
     /// put the node's.

@@ -836,7 +836,7 @@ impl<'a> Planner<'a> {
                 let x = self.expr(a)?;
                 let x = self.truthy(x);
                 match &x {
-                    DfExpr::ScalarFunction(f) if f.func.name() == "address_in" => !x,
+                    DfExpr::ScalarFunction(f) if f.func.name() == ADDRESS_IN => !x,
                     _ => x.is_not_true(),
                 }
             }
@@ -1267,6 +1267,9 @@ fn arith_or_compare(op: BinOp, x: DfExpr, y: DfExpr) -> DfExpr {
 /// Most alternatives [`stored_address_prefixes`] writes before leaving the test to the UDF.
 const MAX_PREFIXES: u32 = 16;
 
+/// Name of the stored-address subnet test (never null, so `not` needs no null handling).
+const ADDRESS_IN: &str = "address_in";
+
 /// Whether `column` is an address field of the catalog (ingest stores only valid addresses
 /// there, IPv4 in canonical dotted-quad form).
 fn is_address_column(column: &str) -> bool {
@@ -1319,7 +1322,7 @@ fn stored_address_prefixes(x: &DfExpr, cidr: &Cidr) -> Option<DfExpr> {
         }
     }
     // One pass over the column, false (not null) for a missing address.
-    Some(udf::udf("address_in", Kind::TextIn { prefixes, exact }).call(vec![x.clone()]))
+    Some(udf::udf(ADDRESS_IN, Kind::TextIn { prefixes, exact }).call(vec![x.clone()]))
 }
 
 pub fn glob_regex(glob: &str) -> String {

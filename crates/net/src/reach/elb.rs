@@ -75,11 +75,7 @@ impl Walk<'_> {
                 return Ok(Disposition::DeniedIn);
             }
             let lb = &self.s.load_balancers[li];
-            let listener = lb
-                .listeners
-                .iter()
-                .find(|l| p.has_ports() && l.port == p.dst_port && l.takes(p.protocol));
-            let Some(listener) = listener else {
+            let Some(listener) = lb.listener_for(&p) else {
                 return Ok(self.fail(
                     Disposition::DeniedIn,
                     ExplanationCode::Elbv2ListenerPortRestriction,
