@@ -130,8 +130,7 @@ impl<'a> Engine<'a> {
         let inet = tcp_udp().restrict_ranges(SRC, &internet_v4());
         for (ei, eni) in s.enis.iter().enumerate() {
             if eni.public_ips.is_empty()
-                || !(self.wanted.eni.get(ei).copied().unwrap_or(false)
-                    || matches!(eni.owner, EniOwner::LoadBalancer(_)))
+                || !self.walks_to(EniIdx(ei as u32))
                 || !eni.active
                 || matches!(eni.owner, EniOwner::NatGateway(_))
             {
@@ -209,6 +208,13 @@ impl<'a> Engine<'a> {
     }
 
     // ---- hops ----
+
+    /// Whether a walk into ENI `e` can end somewhere the scope wants: `e` itself is a wanted
+    /// destination, or a load balancer node that forwards on.
+    fn walks_to(&self, e: EniIdx) -> bool {
+        self.wanted.eni.get(e.get()).copied().unwrap_or(false)
+            || matches!(self.s.eni(e).owner, EniOwner::LoadBalancer(_))
+    }
 
     fn push(&mut self, c: Component) {
         let mut pc = PathComponent::new(c);
@@ -385,13 +391,9 @@ impl<'a> Engine<'a> {
         if part.is_empty() {
             return;
         }
-        let wanted = |t: &EniIdx| {
-            self.wanted.eni.get(t.get()).copied().unwrap_or(false)
-                || matches!(s.eni(*t).owner, EniOwner::LoadBalancer(_))
-        };
         let want_any = match only {
-            Some(t) => wanted(&t),
-            None => sub.enis.iter().any(wanted),
+            Some(t) => self.walks_to(t),
+            None => sub.enis.iter().any(|&t| self.walks_to(t)),
         };
         if !want_any {
             return;
