@@ -994,7 +994,7 @@ fn reach_through_a_load_balancer_names_listener_and_target() {
     let load = run(tmp.path(), &["snapshot", "load", s, "-o", "json"]);
     assert!(load.status.success(), "{}", stderr(&load));
     assert_eq!(json(&load)["summary"]["counts"]["load-balancers"], 1);
-    let reach = |port: &str| {
+    let reach_to = |destination: &str, port: &str| {
         run(
             tmp.path(),
             &[
@@ -1004,12 +1004,13 @@ fn reach_through_a_load_balancer_names_listener_and_target() {
                 "--source",
                 "i-0c8ce8bbdd98cc4e8",
                 "--destination",
-                "10.1.1.237",
+                destination,
                 "--port",
                 port,
             ],
         )
     };
+    let reach = |port: &str| reach_to("10.1.1.237", port);
     // Listener 80 forwards to the first target's port 22, and the reply comes back.
     let out = reach("80");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -1025,20 +1026,7 @@ fn reach_through_a_load_balancer_names_listener_and_target() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("ELBV2_LISTENER_PORT_RESTRICTION"), "{text}");
     // The load balancer by name: its first node.
-    let out = run(
-        tmp.path(),
-        &[
-            "reach",
-            "--snapshot",
-            s,
-            "--source",
-            "i-0c8ce8bbdd98cc4e8",
-            "--destination",
-            "test-lb",
-            "--port",
-            "80",
-        ],
-    );
+    let out = reach_to("test-lb", "80");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("listener TCP 80"));
 }
