@@ -332,7 +332,7 @@ pub fn run(store: &mut Store, args: &IngestArgs) -> Result<IngestReport> {
     let opts = ReadOptions {
         format: args.format,
         log_format: args.log_format.clone(),
-        batch_rows: flowwatch_store::writer::ROW_GROUP_ROWS,
+        batch_rows: flowwatch_store::writer::READ_BATCH_ROWS,
         ingestion_time_ms: now_ms(),
     };
     let total_bytes: u64 = sources.iter().map(|s| s.bytes).sum();

@@ -101,8 +101,8 @@ pub fn backfill(
 struct FilterData {
     ids: HashMap<Box<str>, usize>,
     series: Vec<(Vec<(String, String)>, Cells)>,
-    /// The key and id of the last data point: records are stored by ENI, then time, so
-    /// consecutive data points mostly have the same dimension values.
+    /// The key and id of the last data point: records are stored by ENI, then source address,
+    /// then time, so consecutive data points mostly have the same dimension values.
     last_key: String,
     last_id: usize,
 }

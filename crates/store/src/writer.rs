@@ -1,5 +1,5 @@
 //! Writing record batches as Parquet files partitioned by hour, sorted within row groups by
-//! log stream (ENI) then time, with bounded memory whatever the input size.
+//! log stream (ENI), source address and time, with bounded memory whatever the input size.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -16,13 +16,19 @@ use parquet::schema::types::ColumnPath;
 use crate::error::{IoContext, Result, StoreError};
 
 /// Rows per row group while ingesting: each ingest thread buffers about this many rows, so it
-/// bounds memory (several threads, whatever the input size).
-pub const ROW_GROUP_ROWS: usize = 65_536;
+/// bounds memory (several threads, whatever the input size). Every row group repeats the
+/// dictionaries of its address and interface columns, so bigger groups are markedly smaller on
+/// disk: on the 10 M-record benchmark set 65,536 rows gave 15.8 B/record, 131,072 rows 14.8 and
+/// 262,144 rows 14.4 (with the address grouping of `sort_batch`).
+pub const ROW_GROUP_ROWS: usize = 262_144;
+/// Records per batch a reader hands the writer: smaller than a row group so that a thread holds
+/// one batch being parsed next to the rows waiting for their group, not two groups' worth.
+pub const READ_BATCH_ROWS: usize = 65_536;
 /// Files one writer keeps open at once (one per hour partition and schema).
 const MAX_OPEN_FILES: usize = 64;
 
-/// Rows per row group when compacting: one thread, so bigger groups for better compression.
-pub const COMPACT_ROW_GROUP_ROWS: usize = 262_144;
+/// Rows per row group when compacting (one thread): the same size as while ingesting.
+pub const COMPACT_ROW_GROUP_ROWS: usize = ROW_GROUP_ROWS;
 
 const MS_PER_HOUR: i64 = 3_600_000;
 
@@ -261,11 +267,15 @@ fn close(file: OpenFile) -> Result<WrittenFile> {
     })
 }
 
-/// Order rows by log stream (one per ENI), then time: neighbouring rows then share most of
-/// their columns, which compresses well, and time ranges per row group stay narrow.
+/// Order rows by log stream (one per ENI), then source address, then time: neighbouring rows
+/// then share most of their columns, which compresses well. Within a stream, the rows the
+/// interface sent (its own address as source) form one run, so the source column is one RLE
+/// run there and the destination column one run over the rows it received from each peer; this
+/// made the store 5 % smaller than (stream, time) on the benchmark set.
 ///
 /// Comparing strings row by row dominated a profile, so the stream dictionary's values are
-/// ranked once and rows are sorted on a packed integer key (rank, time offset in the hour).
+/// ranked once, source addresses are hashed (rows of one address are grouped; the order of the
+/// groups does not matter), and rows are sorted on integer keys.
 pub fn sort_batch(batch: &RecordBatch) -> Result<RecordBatch> {
     let rows = batch.num_rows();
     if rows < 2 {
@@ -295,19 +305,43 @@ pub fn sort_batch(batch: &RecordBatch) -> Result<RecordBatch> {
         }
         None => Vec::new(),
     };
-    let mut keyed: Vec<(u64, u32)> = (0..rows)
+    let rank_of = |i: usize| match &stream {
+        Some(d) if d.is_valid(i) => ranks[d.keys().value(i) as usize],
+        _ => u32::MAX,
+    };
+    let src = batch
+        .schema()
+        .index_of("srcaddr")
+        .ok()
+        .and_then(|i| batch.column(i).as_string_opt::<i32>().cloned());
+    let mut keyed: Vec<(u64, u32, u32)> = (0..rows)
         .map(|i| {
-            let rank = match &stream {
-                Some(d) if d.is_valid(i) => ranks[d.keys().value(i) as usize],
-                _ => u32::MAX,
+            let source = match &src {
+                Some(a) if a.is_valid(i) => fx32(a.value(i).as_bytes()),
+                _ => 0,
             };
-            let offset = (ts.value(i) - base).clamp(0, u32::MAX as i64) as u64;
-            (((rank as u64) << 32) | offset, i as u32)
+            let offset = (ts.value(i) - base).clamp(0, u32::MAX as i64) as u32;
+            (
+                ((rank_of(i) as u64) << 32) | u64::from(source),
+                offset,
+                i as u32,
+            )
         })
         .collect();
     keyed.sort_unstable();
-    let indices = UInt32Array::from_iter_values(keyed.into_iter().map(|(_, i)| i));
+    let indices = UInt32Array::from_iter_values(keyed.into_iter().map(|(_, _, i)| i));
     Ok(take_record_batch(batch, &indices)?)
+}
+
+/// A 32-bit Fx hash (rustc's multiply-rotate), enough to group addresses within one stream.
+fn fx32(b: &[u8]) -> u32 {
+    let mut h: u64 = 0;
+    for chunk in b.chunks(8) {
+        let mut w = [0u8; 8];
+        w[..chunk.len()].copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    (h >> 32) as u32
 }
 
 /// Column names the store relies on (kept here to avoid depending on the reader crate).
@@ -376,6 +410,88 @@ mod tests {
             files.iter().map(|f| f.relative.clone()).collect();
         assert_eq!(names.len(), files.len(), "file names are unique");
         assert!(files.iter().all(|f| f.staging.exists()));
+    }
+
+    /// Rows of two interfaces, each alternating sent and received records out of time order.
+    fn two_streams() -> RecordBatch {
+        let mut ts = Vec::new();
+        let (mut stream, mut src, mut dst) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..40i64 {
+            let eni = if i % 3 == 0 { "eni-b" } else { "eni-a" };
+            let own = if eni == "eni-a" {
+                "10.0.0.1"
+            } else {
+                "10.0.0.2"
+            };
+            let peer = ["198.51.100.7", "203.0.113.9", "192.0.2.1"][(i % 5 % 3) as usize];
+            let (s, d) = if i % 2 == 0 { (own, peer) } else { (peer, own) };
+            ts.push((40 - i) * 1000);
+            stream.push(format!("{eni}-all"));
+            src.push(s);
+            dst.push(d);
+        }
+        let dict = arrow::array::DictionaryArray::<Int32Type>::from_iter(
+            stream.iter().map(String::as_str),
+        );
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(
+                "timestamp",
+                DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                false,
+            ),
+            Field::new("srcaddr", DataType::Utf8, true),
+            Field::new("dstaddr", DataType::Utf8, true),
+            Field::new(
+                flowwatch_flowlog_names::LOG_STREAM,
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                true,
+            ),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")),
+                Arc::new(arrow::array::StringArray::from(src)),
+                Arc::new(arrow::array::StringArray::from(dst)),
+                Arc::new(dict),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn rows_are_grouped_by_stream_then_source_address_then_time() {
+        let input = two_streams();
+        let sorted = sort_batch(&input).unwrap();
+        assert_eq!(sorted.num_rows(), input.num_rows());
+        let ts = sorted.column(0).as_primitive::<TimestampMillisecondType>();
+        let src = sorted.column(1).as_string::<i32>();
+        let stream = sorted.column(3).as_dictionary::<Int32Type>();
+        let names = stream.values().as_string::<i32>();
+        let key = |i: usize| {
+            (
+                names.value(stream.keys().value(i) as usize).to_string(),
+                src.value(i).to_string(),
+            )
+        };
+        // Streams in name order; within a stream each source address is one contiguous run;
+        // within a run, time ascends.
+        let mut runs: Vec<(String, String)> = Vec::new();
+        for i in 0..sorted.num_rows() {
+            let k = key(i);
+            if runs.last() != Some(&k) {
+                assert!(!runs.contains(&k), "{k:?} appears in two runs");
+                runs.push(k);
+            } else {
+                assert!(ts.value(i - 1) <= ts.value(i), "time ascends within a run");
+            }
+        }
+        assert!(
+            runs.windows(2).all(|w| w[0].0 <= w[1].0),
+            "streams in order"
+        );
+        // Two interfaces, each with its own address and three peers as sources.
+        assert_eq!(runs.len(), 8);
     }
 
     #[test]
